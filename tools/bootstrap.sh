@@ -33,7 +33,7 @@ rm -f "$STAMP"
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 uv_version=$(sed -n 's/^uv==\([0-9.]*\).*/\1/p' "$LOCK" | head -n1)
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "uv==$uv_version"
-"$VENV/bin/uv" pip sync --quiet --python "$VENV/bin/python" --require-hashes "$LOCK"
+"$VENV/bin/uv" pip sync --quiet --compile-bytecode --python "$VENV/bin/python" --require-hashes "$LOCK"
 "$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" --no-deps -e .
 # The project kernel lives inside the venv, so papermill, nbval and JupyterLab find it
 # without any global Jupyter configuration.

@@ -1,0 +1,337 @@
+"""Chart house style: the CJK font, the theme and palettes, deterministic saving, the caption line.
+
+Every chart in the project calls `use_style()` once and `save_figure()` to write itself, so that
+Chinese text renders with the Simplified Chinese face of Noto Sans CJK (shipped as a Python
+package, no system font needed) and the same figure always gives the same bytes.
+
+matplotlib is imported inside the functions so that importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import EnvironmentSetupError
+from .io import atomic_path
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.colors import Colormap
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
+
+FONT_PACKAGE = "noto-cjk-sans-otc"
+FONT_MODULE = "noto_cjk_sans_otc"
+FONT_FILE = "NotoSansCJK-Regular.ttc"
+# The family name of the Simplified Chinese face inside the collection. After
+# `fontManager.addfont(ttc)` (matplotlib >= 3.11 indexes every face of a collection) this name
+# selects face 2 of the file; `FontProperties(fname=ttc)` alone would give face 0, the Japanese one,
+# whose forms of 直, 骨, 关, 门 and many other characters are wrong for Chinese text.
+FONT_FAMILY = "Noto Sans CJK SC"
+# Glyphs missing from Noto Sans CJK (a few math symbols) fall back to matplotlib's bundled font.
+FALLBACK_FAMILY = "DejaVu Sans"
+
+# Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision
+# deficiency. Ordered so that the first colours are the ones that work best as large map fills;
+# black is left out because labels and outlines are drawn in it.
+PALETTE: tuple[str, ...] = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#D55E00",  # vermillion
+    "#F0E442",  # yellow
+)
+# A neutral for "everything else", outlines and captions.
+GREY = "#6E6E6E"
+SEQUENTIAL_CMAP = "analysis_blues"
+
+# Read by matplotlib at save time, so `save_figure` applies them itself as well: the bytes must
+# not depend on whether `use_style()` was called.
+DETERMINISTIC_RC: dict[str, Any] = {
+    "svg.hashsalt": "analysis",  # clip-path and other ids are hashes salted with a fixed string
+    "svg.fonttype": "path",  # glyphs as outlines: the SVG shows the same without the font
+    "svg.id": None,
+    "pdf.fonttype": 42,  # TrueType subset embedded, so text stays selectable and searchable
+    "pdf.compression": 6,
+    "path.simplify": True,
+}
+
+SAVE_METADATA: dict[str, dict[str, Any]] = {
+    # Agg writes "Software: Matplotlib version X" unless told otherwise.
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    # None removes the key; the version of matplotlib would otherwise sit in Creator/Producer.
+    "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
+}
+
+_registered_path: Path | None = None
+
+
+def font_path() -> Path:
+    """Return the path of the Noto Sans CJK collection (.ttc) from the `noto-cjk-sans-otc` package.
+
+    Raises EnvironmentSetupError when the package or its font file is missing.
+    """
+    try:
+        module = importlib.import_module(FONT_MODULE)
+    except ImportError as exc:
+        raise EnvironmentSetupError(
+            _missing_font_message("the Python package is not installed")
+        ) from exc
+    from importlib.resources import as_file, files
+
+    try:
+        resource = files(module).joinpath(FONT_FILE)
+        # The package is installed unzipped, so as_file hands back the real file, not a copy.
+        with as_file(resource) as real:
+            path = Path(real)
+    except (FileNotFoundError, TypeError, ModuleNotFoundError) as exc:  # pragma: no cover
+        raise EnvironmentSetupError(_missing_font_message(f"cannot locate {FONT_FILE}")) from exc
+    if not path.is_file():
+        raise EnvironmentSetupError(_missing_font_message(f"{FONT_FILE} is not in {path.parent}"))
+    return path
+
+
+def _missing_font_message(what: str) -> str:
+    return (
+        f"The chart font is missing: {what} ({FONT_PACKAGE}, which provides {FONT_FILE}, the "
+        f"Noto Sans CJK collection used for every Chinese label). Charts would show empty boxes "
+        f"instead of Chinese characters, so nothing was drawn. Run `make setup` (or `make test`, "
+        f"which bootstraps .venv from requirements/lock.txt) and try again."
+    )
+
+
+def register_fonts() -> Path:
+    """Add Noto Sans CJK to matplotlib's font manager and return the .ttc path (idempotent).
+
+    After this, the family name `FONT_FAMILY` ("Noto Sans CJK SC") selects the Simplified Chinese
+    face of the collection.
+    """
+    global _registered_path
+    path = font_path()
+    if _registered_path == path:
+        return path
+    from matplotlib import font_manager
+
+    known = {Path(entry.fname) for entry in font_manager.fontManager.ttflist}
+    if path not in known:
+        font_manager.fontManager.addfont(str(path))
+    found = font_manager.findfont(
+        font_manager.FontProperties(family=FONT_FAMILY), fallback_to_default=False
+    )
+    if Path(found) != path:  # pragma: no cover - only with a broken or foreign font package
+        raise EnvironmentSetupError(
+            f"matplotlib did not select {FONT_FAMILY} from {path} (it chose {found}). "
+            f"The font collection needs matplotlib >= 3.11; run `make setup` to rebuild .venv "
+            f"from requirements/lock.txt."
+        )
+    _registered_path = path
+    return path
+
+
+def sequential_cmap() -> Colormap:
+    """Return the house sequential colormap for choropleths (registered as `SEQUENTIAL_CMAP`).
+
+    A single blue hue whose lightness falls monotonically (cubehelix without rotation), so that
+    order reads correctly in greyscale and for colour-blind readers; it starts at a light tint
+    rather than white so that the lowest class stays distinct from the white background.
+    """
+    import matplotlib
+
+    if SEQUENTIAL_CMAP in matplotlib.colormaps:
+        return matplotlib.colormaps[SEQUENTIAL_CMAP]
+    import seaborn as sns
+
+    cmap = sns.cubehelix_palette(
+        start=2.75, rot=0.0, gamma=1.0, hue=0.9, light=0.92, dark=0.18, as_cmap=True
+    )
+    cmap.name = SEQUENTIAL_CMAP
+    matplotlib.colormaps.register(cmap, name=SEQUENTIAL_CMAP)
+    return matplotlib.colormaps[SEQUENTIAL_CMAP]
+
+
+def style_rc() -> dict[str, Any]:
+    """Return the rcParams of the house style (theme, fonts, sizes, determinism)."""
+    return {
+        "font.family": "sans-serif",
+        "font.sans-serif": [FONT_FAMILY, FALLBACK_FAMILY],
+        # The collection has one weight only; asking for bold would fall back to a foreign font.
+        "axes.titleweight": "normal",
+        "figure.titleweight": "normal",
+        "axes.unicode_minus": False,  # an ASCII hyphen-minus, identical in every face
+        # Sizes that read well at A4 text width (~16 cm) and on a 16:9 slide.
+        "figure.figsize": (6.4, 4.2),
+        "figure.dpi": 100,
+        "savefig.dpi": 200,
+        "savefig.facecolor": "white",
+        "figure.facecolor": "white",
+        "axes.facecolor": "white",
+        "font.size": 10,
+        "axes.titlesize": 12,
+        "axes.titlelocation": "left",
+        "axes.labelsize": 10,
+        "xtick.labelsize": 9,
+        "ytick.labelsize": 9,
+        "legend.fontsize": 9,
+        "legend.title_fontsize": 9,
+        "legend.frameon": False,
+        "axes.edgecolor": "#BBBBBB",
+        "axes.labelcolor": "#222222",
+        "xtick.color": "#444444",
+        "ytick.color": "#444444",
+        "text.color": "#222222",
+        "axes.grid": True,
+        "grid.color": "#E6E6E6",
+        "grid.linewidth": 0.6,
+        "axes.axisbelow": True,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "figure.constrained_layout.use": True,
+        "image.cmap": SEQUENTIAL_CMAP,
+        **DETERMINISTIC_RC,
+    }
+
+
+def use_style() -> None:
+    """Apply the house style to matplotlib globally (idempotent): font, theme, palette, colormap."""
+    register_fonts()
+    import matplotlib as mpl
+    import seaborn as sns
+    from cycler import cycler
+
+    sequential_cmap()
+    # seaborn's "whitegrid" resets a few rcParams; ours are applied after it, so they win.
+    sns.set_theme(context="paper", style="whitegrid", palette=list(PALETTE))
+    mpl.rcParams.update(style_rc())
+    mpl.rcParams["axes.prop_cycle"] = cycler(color=list(PALETTE))
+
+
+def save_figure(
+    fig: Figure,
+    stem: Path,
+    formats: Sequence[str] = ("png", "svg", "pdf"),
+    dpi: int = 200,
+    **savefig_kwargs: Any,
+) -> list[Path]:
+    """Write `fig` as `<stem>.<format>` for each format, atomically, and return the paths.
+
+    The bytes depend only on the figure: no software version, date or random id is written, so
+    saving the same figure in another process gives identical files.
+    """
+    import matplotlib as mpl
+
+    stem = Path(stem)
+    written: list[Path] = []
+    for fmt in formats:
+        fmt = fmt.lower().lstrip(".")
+        if fmt not in SAVE_METADATA:
+            raise ValueError(
+                f"save_figure: format {fmt!r} is not supported; use one of "
+                f"{', '.join(sorted(SAVE_METADATA))}."
+            )
+        target = stem.parent / f"{stem.name}.{fmt}"
+        with mpl.rc_context(DETERMINISTIC_RC), atomic_path(target) as tmp:
+            fig.savefig(
+                tmp,
+                format=fmt,
+                dpi=dpi,
+                metadata=dict(SAVE_METADATA[fmt]),
+                **savefig_kwargs,
+            )
+        written.append(target)
+    return written
+
+
+# Characters that must not start a line (closing punctuation) in Chinese line breaking.
+_NO_LINE_START = set("，。、；：！？）》」』”’,.;:!?)")
+_TOKEN = re.compile(r"[A-Za-z0-9'’\-–/.,:;!?()]+\s*|\s+|.", re.S)
+
+
+def _wrap_to_width(text: str, width_pt: float, fontsize: float) -> str:
+    """Break `text` into lines no wider than `width_pt` points, between CJK characters or words."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    measure = TextToPath()
+    prop = FontProperties(family=[FONT_FAMILY, FALLBACK_FAMILY], size=fontsize)
+
+    def width(s: str) -> float:
+        return measure.get_text_width_height_descent(s, prop, ismath=False)[0]
+
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for token in _TOKEN.findall(paragraph):
+            candidate = line + token
+            if line and width(candidate.rstrip()) > width_pt and token[0] not in _NO_LINE_START:
+                lines.append(line.rstrip())
+                line = token.lstrip()
+            else:
+                line = candidate
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def add_caption(fig: Figure, text: str, *, fontsize: float = 7.5) -> Text:
+    """Put the source line ("来源：赛迪智库《…》") at the bottom left of `fig`, below all axes.
+
+    With constrained layout (the house default) the caption is the figure's `supxlabel`, which the
+    layout engine reserves room for; otherwise the subplots are moved up to make room. Long
+    captions are wrapped to the figure width.
+    """
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    width_pt = fig.get_figwidth() * 72 * 0.96
+    wrapped = _wrap_to_width(text, width_pt, fontsize)
+    engine = fig.get_layout_engine()
+    if engine is None:
+        try:
+            fig.set_layout_engine("constrained")
+            engine = fig.get_layout_engine()
+        except RuntimeError:  # pragma: no cover - a colorbar made for another engine
+            engine = None
+    kwargs = dict(
+        x=0.01, ha="left", va="bottom", fontsize=fontsize, color=GREY, fontweight="normal"
+    )
+    if isinstance(engine, ConstrainedLayoutEngine):
+        # No `y`: the engine then places the label itself and reserves its height.
+        return fig.supxlabel(wrapped, **kwargs)
+    # Explicit layout: measure the caption, then lift the subplots above it.
+    caption = fig.text(s=wrapped, y=0.01, **kwargs)
+    renderer = fig.canvas.get_renderer()
+    top = caption.get_window_extent(renderer).transformed(fig.transFigure.inverted()).y1
+    bottom = top + 0.02
+    params = fig.subplotpars
+    if params.bottom < bottom:
+        fig.subplots_adjust(bottom=bottom, top=max(params.top, bottom + 0.1))
+    return caption
+
+
+def missing_glyphs(text: Iterable[str]) -> set[str]:
+    """Return the characters of `text` that the SC face of Noto Sans CJK has no glyph for."""
+    from matplotlib.ft2font import FT2Font
+
+    path = font_path()
+    face = FT2Font(str(path), face_index=sc_face_index())
+    cmap = face.get_charmap()
+    return {ch for chunk in text for ch in chunk if not ch.isspace() and ord(ch) not in cmap}
+
+
+def sc_face_index() -> int:
+    """Return the index of the Simplified Chinese face inside the .ttc collection."""
+    from matplotlib.ft2font import FT2Font
+
+    path = str(font_path())
+    first = FT2Font(path)
+    for index in range(first.num_faces):
+        if FT2Font(path, face_index=index).family_name == FONT_FAMILY:
+            return index
+    raise EnvironmentSetupError(  # pragma: no cover - a different font file in the package
+        f"{path} holds no face named {FONT_FAMILY}; the {FONT_PACKAGE} package is not the one "
+        f"pinned in requirements/lock.txt. Run `make setup` to reinstall it."
+    )

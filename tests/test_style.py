@@ -1,0 +1,264 @@
+"""The chart house style: CJK font (SC face, no missing glyph), deterministic saving, caption."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.ft2font import FT2Font, LoadFlags  # noqa: E402
+from matplotlib.path import Path as MplPath  # noqa: E402
+
+from analysis import style  # noqa: E402
+from analysis.errors import EnvironmentSetupError  # noqa: E402
+from analysis.provinces import all_provinces  # noqa: E402
+
+# Characters whose Simplified Chinese and Japanese forms differ in Noto Sans CJK.
+SC_JP_DIFFERENT = "直骨关门"
+CAPTION = "来源：赛迪智库《央地协同培育发展先进制造业集群》，赛迪智库规划研究所"
+
+
+@pytest.fixture(autouse=True)
+def _house_style():
+    style.use_style()
+    yield
+    plt.close("all")
+
+
+def _chinese_chart():
+    """A chart whose every text element is Chinese: title, ticks, legend, caption, annotation."""
+    names = [unit.short_zh for unit in all_provinces()]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.bar(names, np.arange(len(names)) % 7, label="集群数（个）")
+    ax.set_title(f"各省份先进制造业集群：{SC_JP_DIFFERENT}")
+    ax.set_ylabel("数量（个）")
+    ax.tick_params(axis="x", labelrotation=90)
+    ax.annotate("国家级集群", xy=(3, 2), xytext=(8, 5), arrowprops={"arrowstyle": "-"})
+    ax.legend(title="图例：第一批、第二批")
+    style.add_caption(fig, CAPTION)
+    return fig
+
+
+def _all_text(fig) -> str:
+    return "".join(t.get_text() for t in fig.findobj(matplotlib.text.Text))
+
+
+def test_chinese_chart_renders_without_missing_glyphs():
+    fig = _chinese_chart()
+    with warnings.catch_warnings():
+        # matplotlib reports a glyph it cannot find as a UserWarning ("Glyph ... missing from
+        # font(s) ..."); as an error it fails the test instead of drawing an empty box.
+        warnings.simplefilter("error")
+        fig.canvas.draw()
+        for fmt in ("svg", "pdf"):
+            fig.savefig(io.BytesIO(), format=fmt)
+    text = _all_text(fig)
+    assert len(set(text)) > 100  # the chart really carries the province names and the rest
+    assert style.missing_glyphs([text]) == set()
+
+
+def test_missing_glyph_would_be_caught():
+    """The check above can fail: a character in neither font raises under the same filter."""
+    assert style.missing_glyphs(["\U0001f600"]) == {"\U0001f600"}
+    fig, ax = plt.subplots()
+    ax.set_title("\U0001f600")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(UserWarning, match="missing from font"):
+            fig.canvas.draw()
+
+
+def test_family_selects_the_simplified_chinese_face():
+    path = style.register_fonts()
+    assert path == style.font_path() and path.suffix == ".ttc"
+    sc = style.sc_face_index()
+    assert FT2Font(str(path), face_index=sc).postscript_name == "NotoSansCJKsc-Regular"
+    for prop in (
+        font_manager.FontProperties(family=style.FONT_FAMILY),
+        font_manager.FontProperties(),  # the default family after use_style()
+    ):
+        found = font_manager.findfont(prop, fallback_to_default=False)
+        assert Path(found) == path
+        assert found.face_index == sc != 0  # face 0 is the Japanese one
+
+
+def _glyph_numbers(path: Path, face_index: int, char: str) -> tuple[str, np.ndarray]:
+    """Glyph id and outline coordinates as the SVG backend writes them (font units x 64)."""
+    font = FT2Font(str(path), face_index=face_index)
+    font.set_size(100, 72)  # matplotlib.textpath.TextToPath.FONT_SCALE, DPI
+    glyph = font.get_char_index(ord(char))
+    font.load_glyph(glyph, flags=LoadFlags.NO_HINTING)
+    vertices, codes = font.get_path()
+    return (
+        f"{font.postscript_name}-{glyph:x}",
+        (vertices[codes != MplPath.CLOSEPOLY] * 64).ravel(),
+    )
+
+
+def test_rendered_outlines_are_the_sc_forms_not_the_jp_forms():
+    fig, ax = plt.subplots()
+    ax.set_title(SC_JP_DIFFERENT)
+    buf = io.BytesIO()
+    with matplotlib.rc_context(style.DETERMINISTIC_RC):
+        fig.savefig(buf, format="svg")
+    svg = buf.getvalue().decode()
+    defs = dict(re.findall(r'<path id="([^"]+)" d="([^"]+)"', svg))
+    path = style.font_path()
+    for char in SC_JP_DIFFERENT:
+        sc_id, sc_outline = _glyph_numbers(path, style.sc_face_index(), char)
+        _, jp_outline = _glyph_numbers(path, 0, char)
+        # The test only means something if the two forms differ.
+        assert sc_outline.shape != jp_outline.shape or not np.allclose(sc_outline, jp_outline)
+        assert sc_id in defs, f"{char}: the SVG does not use the SC glyph {sc_id}"
+        drawn = np.array([float(n) for n in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", defs[sc_id])])
+        assert drawn.shape == sc_outline.shape and np.allclose(drawn, sc_outline, atol=1e-3)
+    assert "NotoSansCJKjp" not in svg
+
+    pdf = io.BytesIO()
+    with matplotlib.rc_context(style.DETERMINISTIC_RC):
+        fig.savefig(pdf, format="pdf")
+    fonts = set(re.findall(rb"/BaseFont /[A-Z]{6}\+(\S+)", pdf.getvalue()))
+    assert fonts == {b"NotoSansCJKsc-Regular"}
+
+
+_SAVE_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from analysis import style
+
+    style.use_style()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(7, 3.5))
+    left.bar(["江苏", "广东", "浙江", "湖南"], [10, 8, 7, -3], hatch="//", label="集群数")
+    left.plot([0, 1, 2, 3], [3, 4, 5, 6], marker="o", label="增长（%）")
+    left.set_title("直骨关门：先进制造业集群")
+    left.legend()
+    image = right.imshow(np.arange(20.0).reshape(4, 5))
+    fig.colorbar(image, ax=right, label="亿元")
+    style.add_caption(fig, "来源：赛迪智库《打造本土AMOLED产业生态体系 提升双链现代化水平》")
+    style.save_figure(fig, Path(sys.argv[1]) / "chart")
+    """
+)
+
+
+def _save_in_subprocess(tmp_path: Path, name: str, hash_seed: str) -> Path:
+    out = tmp_path / name
+    script = tmp_path / "save_chart.py"
+    script.write_text(_SAVE_SCRIPT, encoding="utf-8")
+    env = dict(os.environ, PYTHONHASHSEED=hash_seed, MPLBACKEND="Agg")
+    subprocess.run([sys.executable, str(script), str(out)], check=True, env=env, cwd=tmp_path)
+    return out
+
+
+def test_same_figure_saved_in_two_processes_gives_identical_bytes(tmp_path):
+    first = _save_in_subprocess(tmp_path, "first", "1")
+    second = _save_in_subprocess(tmp_path, "second_with_another_name", "2")
+    for fmt in ("png", "svg", "pdf"):
+        a = (first / f"chart.{fmt}").read_bytes()
+        b = (second / f"chart.{fmt}").read_bytes()
+        assert a == b, f"chart.{fmt} differs between two processes"
+        # Nothing that varies by machine, time or version is written.
+        assert b"Matplotlib v" not in a and b"matplotlib.org" not in a
+        assert str(tmp_path).encode() not in a
+    assert b"Software" not in (first / "chart.png").read_bytes()
+    pdf = (first / "chart.pdf").read_bytes()
+    assert b"/CreationDate" not in pdf and b"/ModDate" not in pdf and b"/Producer" not in pdf
+    svg = (first / "chart.svg").read_text(encoding="utf-8")
+    assert "<dc:date>" not in svg
+    assert "NotoSansCJKsc-Regular" in svg  # glyphs are embedded as outlines, named by face
+
+
+def test_save_figure_writes_each_format_atomically(tmp_path):
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    written = style.save_figure(fig, tmp_path / "sub" / "fig.v1", formats=("png", "svg"))
+    assert written == [tmp_path / "sub" / "fig.v1.png", tmp_path / "sub" / "fig.v1.svg"]
+    assert written[0].read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match="not supported"):
+        style.save_figure(fig, tmp_path / "bad", formats=("bmp",))
+    assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["fig.v1.png", "fig.v1.svg"]
+    assert not list(tmp_path.glob("bad*")) and not list(tmp_path.glob(".*tmp"))
+
+
+def test_caption_sits_below_every_axes_and_inside_the_figure():
+    fig = _chinese_chart()
+    long_caption = "Source: CCID Think Tank, " + "a very long article title " * 8 + CAPTION * 2
+    caption = style.add_caption(fig, long_caption)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    box = caption.get_window_extent(renderer)
+    assert "\n" in caption.get_text()  # wrapped to the figure width
+    assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1 and box.y0 >= fig.bbox.y0
+    for ax in fig.axes:
+        assert box.y1 <= ax.get_tightbbox(renderer).y0  # below tick labels too
+    assert caption.get_color() == style.GREY and caption.get_fontsize() < 9
+
+
+def test_caption_with_explicit_layout_moves_the_axes_up():
+    fig, ax = plt.subplots(layout="none")
+    ax.plot([0, 1], [0, 1])
+    ax.set_xlabel("年份")
+    fig.set_layout_engine("none")
+    caption = style.add_caption(fig, CAPTION)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    assert caption.get_window_extent(renderer).y1 < ax.get_window_extent(renderer).y0
+
+
+def test_use_style_is_idempotent():
+    style.use_style()
+    before = dict(matplotlib.rcParams)
+    faces = len(font_manager.fontManager.ttflist)
+    style.use_style()
+    assert dict(matplotlib.rcParams) == before
+    assert len(font_manager.fontManager.ttflist) == faces
+    assert matplotlib.rcParams["axes.unicode_minus"] is False
+    assert matplotlib.rcParams["svg.hashsalt"] and matplotlib.rcParams["pdf.fonttype"] == 42
+    colors = [c["color"] for c in matplotlib.rcParams["axes.prop_cycle"]]
+    assert colors == [c.lower() for c in style.PALETTE] or colors == list(style.PALETTE)
+
+
+def test_sequential_colormap_gets_darker_monotonically():
+    cmap = style.sequential_cmap()
+    from analysis.chinamap import _luminance
+
+    lum = [_luminance(cmap(x)) for x in np.linspace(0, 1, 11)]
+    assert all(a > b for a, b in zip(lum, lum[1:], strict=False))
+    assert lum[0] > 0.7 and lum[-1] < 0.05
+
+
+def test_missing_font_package_raises_setup_error(monkeypatch):
+    # A None entry in sys.modules makes `import noto_cjk_sans_otc` raise ImportError.
+    monkeypatch.setitem(sys.modules, style.FONT_MODULE, None)
+    monkeypatch.setattr(style, "_registered_path", None)
+    for call in (style.font_path, style.register_fonts, style.use_style):
+        with pytest.raises(EnvironmentSetupError) as info:
+            call()
+        message = str(info.value)
+        assert style.FONT_PACKAGE in message and "make setup" in message
+        assert "\n" not in message  # one paragraph
+
+
+def test_missing_font_file_raises_setup_error(monkeypatch):
+    monkeypatch.setattr(style, "FONT_FILE", "NotoSansCJK-Missing.ttc")
+    with pytest.raises(EnvironmentSetupError, match="NotoSansCJK-Missing.ttc"):
+        style.font_path()
