@@ -1,0 +1,49 @@
+"""The cleaning audit: one row per change the pipeline made or was asked to consider.
+
+Each row names the kind of repair, where it is (source file, paragraph id, raw character spans),
+the text before and after, the reason, the detector (or errata line) and the decision. Rejected
+and undecided proposals are listed too, so the audit shows what was not changed and why.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+AUDIT_COLUMNS = (
+    "source",
+    "kind",
+    "paragraph_id",
+    "raw_spans",
+    "before",
+    "after",
+    "context",
+    "reason",
+    "detector",
+    "proposal_id",
+    "decision",
+)
+# Stage order: the order in which the pipeline applies the repairs.
+KIND_ORDER = ("erratum", "reading_order", "page_break_join", "pull_quote", "punctuation")
+
+
+class AuditRow(NamedTuple):
+    """One change (or a considered change) in the cleaning audit; fields in AUDIT_COLUMNS order."""
+
+    source: str
+    kind: str
+    paragraph_id: str
+    raw_spans: str
+    before: str
+    after: str
+    context: str
+    reason: str
+    detector: str
+    proposal_id: str
+    decision: str
+
+
+def context_of(text: str, start: int, end: int, width: int = 6) -> str:
+    """A short excerpt of `text` around [start, end) with the change in 【】 brackets."""
+    left = text[max(0, start - width) : start]
+    right = text[end : end + width]
+    return f"{left}【{text[start:end]}】{right}"

@@ -1,0 +1,378 @@
+"""Detectors: find the damage of a page extraction from the text and propose repairs.
+
+Each detector looks at the paragraph units in their current reading order and returns
+`Proposal`s; it never edits. A proposal id is built from the kind, the sha256 of the source and
+the raw text of the blocks involved, so it stays the same from run to run and does not depend on
+which other proposals were accepted. The pipeline applies a proposal only when the reviewed
+decisions file accepts it.
+
+Detectors (run in this order, each on the result of the accepted proposals before it):
+
+- `detect_reading_order`: a fragment printed away from its section. A body paragraph that
+  begins mid-sentence with no unterminated paragraph before it (an orphan) is matched with an
+  unterminated paragraph that is followed by a heading or the end of the file (a dangling end),
+  paired in order of appearance; the section that ends in the dangling paragraph (from its
+  nearest heading) is moved to just before the orphan, and the join detector then joins them.
+- `detect_page_break_joins`: a sentence split across a page break. A sentence-like paragraph
+  that does not end a sentence, followed by a body paragraph, is joined with it.
+- `detect_pull_quotes`: a pull quote or deck. A short paragraph whose characters are almost all
+  covered by character 4-grams of nearby longer paragraphs and headings (and of the section it
+  previews when it stands just before a heading) restates them; it is kept with role
+  `pull_quote` and left out of fact extraction.
+- `detect_punctuation`: half-width , ; : ( ) ? ! in Chinese text, one proposal per raw block.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .parse import Unit
+from .punctuation import (
+    CJK_PUNCTUATION,
+    CLOSERS,
+    HALF_TO_FULL,
+    STOPS,
+    fullwidth_positions,
+    is_terminated,
+    split_sentences,
+)
+
+HEADING_ROLES = frozenset({"title", "heading", "subheading"})
+TEXT_ROLES = frozenset({"body", "lede"})
+
+# Characters that cannot begin a Chinese sentence: clause and closing punctuation, and the
+# bound particles 等 ("etc.") and 们 (plural suffix), which only ever follow a word.
+_CLAUSE_AND_CLOSING = frozenset("，,、；;：:" + STOPS + CLOSERS)
+NON_INITIAL_CHARS = frozenset("等们")
+# A paragraph whose first "sentence" is this short ("等活动。") starts with the tail of a
+# sentence printed elsewhere.
+FRAGMENT_MAX_CHARS = 4
+SENTENCE_LIKE_MIN_CHARS = 20
+_CLAUSE_MARKS = frozenset("，,、；;：:" + STOPS)
+
+PULL_QUOTE_MAX_CHARS = 120
+PULL_QUOTE_MAX_SENTENCES = 2
+PULL_QUOTE_NGRAM = 4
+PULL_QUOTE_WINDOW = 3
+PULL_QUOTE_THRESHOLD = 0.8
+# An explicit class (zhon's CJK marks, ASCII punctuation, spaces) is faster than \W here.
+_NON_CONTENT_RE = re.compile(
+    "[" + re.escape(CJK_PUNCTUATION + string.punctuation + string.whitespace + "\u3000") + "]+"
+)
+_STOP_RE = re.compile(f"[{re.escape(STOPS)}]+")
+
+
+@dataclass(slots=True)
+class Proposal:
+    """A repair a detector proposes; the decisions file accepts or rejects it by `id`.
+
+    Read-only by convention (not frozen: a frozen dataclass is slow to build, and the
+    punctuation detector builds dozens per document).
+    """
+
+    id: str
+    kind: str
+    detector: str
+    blocks: tuple[int, ...]
+    summary: str
+    reason: str
+    before: str
+    after: str
+    positions: tuple[int, ...] = ()
+    score: float | None = None
+
+
+def proposal_id(prefix: str, source_sha256: str, units_or_keys: Sequence[str]) -> str:
+    """Stable, content-based proposal id: prefix plus 10 hex digits of a SHA-1."""
+    h = hashlib.sha1(prefix.encode())
+    h.update(source_sha256.encode())
+    for key in units_or_keys:
+        h.update(b"\x1e")
+        h.update(key.encode("utf-8"))
+    return f"{prefix}-{h.hexdigest()[:10]}"
+
+
+def _excerpt(text: str, n: int = 12, tail: bool = False) -> str:
+    if len(text) <= n:
+        return text
+    return ("…" + text[-n:]) if tail else (text[:n] + "…")
+
+
+def is_sentence_like(text: str) -> bool:
+    """Running text rather than a label: has clause/sentence punctuation or some length."""
+    return len(text) >= SENTENCE_LIKE_MIN_CHARS or any(c in _CLAUSE_MARKS for c in text)
+
+
+def is_open(unit: Unit) -> bool:
+    """A body paragraph of running text that stops in the middle of a sentence."""
+    text = unit.text.text
+    return unit.role in TEXT_ROLES and is_sentence_like(text) and not is_terminated(text)
+
+
+def starts_mid_sentence(text: str) -> bool:
+    """True when `text` visibly begins inside a sentence (without looking at its neighbours)."""
+    text = text.lstrip()
+    if not text:
+        return False
+    if text[0] in _CLAUSE_AND_CLOSING or text[0] in NON_INITIAL_CHARS:
+        return True
+    # A first "sentence" of at most FRAGMENT_MAX_CHARS characters with more text after it.
+    stop = _STOP_RE.search(text, 0, FRAGMENT_MAX_CHARS + 3)
+    if stop is None or len(text[: stop.start()].rstrip(CLOSERS)) > FRAGMENT_MAX_CHARS:
+        return False
+    return bool(text[stop.end() :].lstrip(STOPS + CLOSERS).strip())
+
+
+def _section_start(units: Sequence[Unit], end: int) -> int | None:
+    """Index of the heading that opens the section ending at `end` (None: article preamble)."""
+    for i in range(end, -1, -1):
+        role = units[i].role
+        if role in ("heading", "subheading"):
+            return i
+        if role in ("title", "byline"):
+            return None
+    return None
+
+
+def detect_reading_order(units: Sequence[Unit], source_sha256: str) -> list[Proposal]:
+    """Propose moving a displaced section back before the paragraph that continues it."""
+    dangling = [
+        i
+        for i, u in enumerate(units)
+        if is_open(u) and (i + 1 == len(units) or units[i + 1].role in HEADING_ROLES)
+    ]
+    orphans = [
+        i
+        for i, u in enumerate(units)
+        if u.role == "body"
+        and starts_mid_sentence(u.text.text)
+        and not (i > 0 and is_open(units[i - 1]))
+    ]
+    proposals = []
+    for d, o in zip(dangling, orphans, strict=False):
+        start = _section_start(units, d)
+        if start is None:
+            start = d
+        if start <= o <= d:
+            continue
+        moved = units[start : d + 1]
+        dangling_text = units[d].text.text
+        orphan_text = units[o].text.text
+        before_o = units[o - 1].first.number if o > 0 else None
+        proposals.append(
+            Proposal(
+                id=proposal_id("move", source_sha256, [units[d].first.key, units[o].first.key]),
+                kind="reading_order",
+                detector="detect_reading_order",
+                blocks=tuple(u.first.number for u in moved) + (units[o].first.number,),
+                summary=(
+                    f"move blocks {moved[0].first.number}-{moved[-1].first.number} "
+                    f"(“{_excerpt(moved[0].text.text)}” … “{_excerpt(dangling_text, tail=True)}”) "
+                    f"to before block {units[o].first.number} (“{_excerpt(orphan_text)}”)"
+                ),
+                reason=(
+                    f"block {units[d].first.number} stops mid-sentence and is followed by "
+                    f"{'the end of the file' if d + 1 == len(units) else 'a heading'}; block "
+                    f"{units[o].first.number} begins mid-sentence after a complete paragraph; "
+                    f"the section holding the unfinished sentence was printed away from where "
+                    f"it continues"
+                ),
+                before=(
+                    f"{len(moved)} blocks printed after block {units[start - 1].first.number}"
+                    if start > 0
+                    else f"{len(moved)} blocks at the start"
+                ),
+                after=(
+                    f"placed after block {before_o} and before block {units[o].first.number}"
+                    if before_o is not None
+                    else f"placed before block {units[o].first.number}"
+                ),
+            )
+        )
+    return proposals
+
+
+def detect_page_break_joins(units: Sequence[Unit], source_sha256: str) -> list[Proposal]:
+    """Propose joining each paragraph that stops mid-sentence with the body paragraph after it."""
+    proposals = []
+    for i in range(len(units) - 1):
+        a, b = units[i], units[i + 1]
+        if not (is_open(a) and b.role == "body"):
+            continue
+        a_text, b_text = a.text.text, b.text.text
+        proposals.append(
+            Proposal(
+                id=proposal_id("join", source_sha256, [a.blocks[-1].key, b.first.key]),
+                kind="page_break_join",
+                detector="detect_page_break_joins",
+                blocks=(a.first.number, b.first.number),
+                summary=(
+                    f"join block {a.blocks[-1].number} “{_excerpt(a_text, tail=True)}” with "
+                    f"block {b.first.number} “{_excerpt(b_text)}”"
+                ),
+                reason=(
+                    "the paragraph ends without a sentence stop and the next paragraph "
+                    "continues the sentence (page break)"
+                ),
+                before=f"{_excerpt(a_text, tail=True)}¶{_excerpt(b_text)}",
+                after=f"{_excerpt(a_text, tail=True)}{_excerpt(b_text)}",
+            )
+        )
+    return proposals
+
+
+def _content(text: str) -> str:
+    """The characters that carry content: no punctuation (CJK or ASCII), no spaces."""
+    return _NON_CONTENT_RE.sub("", text)
+
+
+def _coverage(grams: list[str], haystack: str, n: int, threshold: float = 0.0) -> float:
+    """Share of the characters covered by those n-grams of a text (`grams`, in order) that occur
+    in `haystack`. Substring search in C over the short window beats building n-gram sets.
+
+    With a `threshold`, gives up (returning 0.0) as soon as too many characters are left
+    uncovered to reach it: most paragraphs are not pull quotes and fail early.
+    """
+    if not grams:
+        return 0.0
+    length = len(grams) + n - 1
+    allowed = (1.0 - threshold) * length
+    covered_until = covered = 0
+    for i, g in enumerate(grams):
+        if g in haystack:
+            covered += n if i >= covered_until else i + n - covered_until
+            covered_until = i + n
+        elif threshold and i + 1 - min(covered, i + 1) > allowed:
+            return 0.0
+    return covered / length
+
+
+def _article_bounds(units: Sequence[Unit]) -> list[tuple[int, int]]:
+    """(start, end) unit indices of the article each unit belongs to."""
+    starts = [i for i, u in enumerate(units) if u.role == "title"] or [0]
+    bounds: list[tuple[int, int]] = []
+    for k, start in enumerate(starts):
+        end = starts[k + 1] if k + 1 < len(starts) else len(units)
+        bounds.extend([(start, end)] * (end - start if k else end))
+    return bounds
+
+
+def detect_pull_quotes(units: Sequence[Unit], source_sha256: str) -> list[Proposal]:
+    """Propose role pull_quote for short paragraphs that restate nearby text."""
+    n = PULL_QUOTE_NGRAM
+    contents: list[str | None] = [None] * len(units)
+
+    def content_of(j: int) -> str:
+        c = contents[j]
+        if c is None:
+            c = contents[j] = _content(units[j].text.text)
+        return c
+
+    bounds = _article_bounds(units)
+    proposals = []
+    for i, unit in enumerate(units):
+        text = unit.text.text
+        if (
+            unit.role != "body"
+            or len(text) > PULL_QUOTE_MAX_CHARS
+            or len(split_sentences(text)) > PULL_QUOTE_MAX_SENTENCES
+        ):
+            continue
+        content = content_of(i)
+        if len(content) < n:
+            continue
+        lo_a, hi_a = bounds[i]
+        window = set(range(max(lo_a, i - PULL_QUOTE_WINDOW), min(hi_a, i + PULL_QUOTE_WINDOW + 1)))
+        # A deck right before a heading previews the section that heading opens.
+        if i + 1 < hi_a and units[i + 1].role in ("heading", "subheading"):
+            level = _rank(units[i + 1])
+            j = i + 2
+            while j < hi_a and not (
+                units[j].role in ("heading", "subheading") and _rank(units[j]) <= level
+            ):
+                window.add(j)
+                j += 1
+        window.discard(i)
+        # Restated text is longer than the restatement; headings count whatever their length.
+        sources = [
+            j
+            for j in sorted(window)
+            if units[j].role in HEADING_ROLES
+            or (units[j].role != "byline" and len(content_of(j)) > len(content))
+        ]
+        if not sources:
+            continue
+        grams = [content[k : k + n] for k in range(len(content) - n + 1)]
+        haystack = "\x00".join([content_of(j) for j in sources])
+        coverage = _coverage(grams, haystack, n, PULL_QUOTE_THRESHOLD)
+        if coverage < PULL_QUOTE_THRESHOLD:
+            continue
+        # The closest single source: the one sharing the most n-grams (first on a tie).
+        best = max(sources, key=lambda j: sum(map(content_of(j).__contains__, grams)))
+        best_score = _coverage(grams, content_of(best), n)
+        proposals.append(
+            Proposal(
+                id=proposal_id("pullq", source_sha256, [unit.first.key]),
+                kind="pull_quote",
+                detector="detect_pull_quotes",
+                blocks=(unit.first.number,),
+                summary=(
+                    f"block {unit.first.number} “{_excerpt(text, 16)}” restates block "
+                    f"{units[best].first.number} “{_excerpt(units[best].text.text, 16)}”"
+                ),
+                reason=(
+                    f"{coverage:.0%} of its characters lie in {n}-character runs shared with "
+                    f"nearby text (threshold {PULL_QUOTE_THRESHOLD:.0%}); closest: block "
+                    f"{units[best].first.number} ({best_score:.0%})"
+                ),
+                before="body",
+                after="pull_quote",
+                score=round(coverage, 4),
+            )
+        )
+    return proposals
+
+
+def _rank(unit: Unit) -> int:
+    """Nesting rank of a heading: Markdown level, numbered sub-headings one level deeper."""
+    return unit.level if unit.role != "subheading" else 7
+
+
+def detect_punctuation(units: Sequence[Unit], source_sha256: str) -> list[Proposal]:
+    """Propose full-width punctuation in Chinese text, one proposal per raw block."""
+    proposals = []
+    for unit in units:
+        positions = fullwidth_positions(unit.text.text)
+        if not positions:
+            continue
+        by_block: dict[int, list[int]] = {}
+        if len(unit.blocks) == 1:
+            by_block[unit.first.number] = positions
+        else:
+            for p, number in zip(positions, unit.text.blocks_at(positions), strict=True):
+                by_block.setdefault(number, []).append(p)
+        blocks = {b.number: b for b in unit.blocks}
+        for number, clean_positions in by_block.items():
+            block = blocks[number]
+            chars = "".join(sorted({unit.text.text[p] for p in clean_positions}))
+            proposals.append(
+                Proposal(
+                    id=proposal_id("punct", source_sha256, [block.key]),
+                    kind="punctuation",
+                    detector="detect_punctuation",
+                    blocks=(number,),
+                    summary=(
+                        f"block {number}: {len(clean_positions)} half-width marks ({chars}) "
+                        f"to full width in “{_excerpt(block.text.text, 16)}”"
+                    ),
+                    reason="half-width punctuation in Chinese text (zhon character classes)",
+                    before=chars,
+                    after="".join(HALF_TO_FULL[c] for c in chars),
+                    positions=tuple(clean_positions),
+                )
+            )
+    return proposals

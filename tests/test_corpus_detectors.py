@@ -1,0 +1,242 @@
+"""Each detector on small made-up texts: where it must fire and where it must not."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from analysis.corpus.detectors import (
+    detect_page_break_joins,
+    detect_pull_quotes,
+    detect_punctuation,
+    detect_reading_order,
+    starts_mid_sentence,
+)
+from analysis.corpus.origin import ArticleOrigin, SourceOrigin
+from analysis.corpus.parse import parse_units
+
+SHA = "1" * 64
+
+
+def units_of(md: str):
+    """Parse a made-up document whose `#`/`##`+byline titles are taken as its articles."""
+    titles = re.findall(r"^#{1,6} (.+)$", md, flags=re.M)
+    articles = []
+    for k, title in enumerate(titles, start=1):
+        after = md.split(title, 1)[1].strip().split("\n\n", 1)[0]
+        if k == 1 or (" " in after and "，" not in after and "。" not in after):
+            parts = after.split()
+            institute, authors = (parts[0], parts[1:]) if len(parts) > 1 else ("某所", [])
+            articles.append(ArticleOrigin(f"a{k}", title, institute, tuple(authors)))
+    origin = SourceOrigin("doc.txt", SHA, 0, "utf-8", "test", tuple(articles))
+    return parse_units(md, origin, "doc.txt")
+
+
+def texts(units):
+    return [u.text.text for u in units]
+
+
+# --- page-break joins -------------------------------------------------------------------
+
+
+def test_join_fires_on_a_sentence_split_across_a_page_break():
+    units = units_of(
+        "# 题\n\n某所 甲\n\n培育发展先进制造业集群，需\n\n要通过健全体制机制，增强竞争力。\n"
+    )
+    (p,) = detect_page_break_joins(units, SHA)
+    assert p.kind == "page_break_join"
+    assert p.blocks == (3, 4)
+    assert "需¶要通过" in p.before and "需要通过" in p.after
+    assert p.id.startswith("join-") and len(p.id) == len("join-") + 10
+
+
+@pytest.mark.parametrize(
+    "md",
+    [
+        # Both paragraphs end their sentences.
+        "# 题\n\n某所 甲\n\n第一段，句子完整。\n\n第二段，句子完整。\n",
+        # The unterminated line is a heading, not running text.
+        "# 题\n\n某所 甲\n\n## 国内OLED产业进入快速上升期\n\n正文，句子完整。\n",
+        # A short label without punctuation (a caption) is not a split sentence.
+        "# 题\n\n某所 甲\n\n图1 产业规模\n\n正文，句子完整。\n",
+        # A paragraph that introduces a list ends with a colon.
+        "# 题\n\n某所 甲\n\n主要措施如下：\n\n一是加强协同创新。\n",
+        # The next block is a heading: no body paragraph to continue into.
+        "# 题\n\n某所 甲\n\n这一段没有结束，\n\n## 下一节\n\n正文。\n",
+    ],
+)
+def test_join_does_not_fire(md):
+    assert detect_page_break_joins(units_of(md), SHA) == []
+
+
+def test_join_ids_are_stable_and_content_based():
+    md = "# 题\n\n某所 甲\n\n前文，需\n\n要继续。\n"
+    first = detect_page_break_joins(units_of(md), SHA)[0].id
+    # Another paragraph before it shifts every block number but not the id.
+    shifted = "# 题\n\n某所 甲\n\n新增的一段，完整。\n\n前文，需\n\n要继续。\n"
+    assert detect_page_break_joins(units_of(shifted), SHA)[0].id == first
+    # Another source (another sha256) gives another id.
+    assert detect_page_break_joins(units_of(md), "2" * 64)[0].id != first
+
+
+# --- reading order ------------------------------------------------------------------------
+
+DISPLACED = """# 集群文章
+
+某所 甲 乙
+
+导语，完整的一句。
+
+## 地方实践
+
+各地积极推进合作，成效显著。
+
+等活动。要注重产业布局与城市发展相匹配。
+
+完善治理机制。这一段完整。
+
+## 显示产业文章
+
+另一所 丙
+
+显示产业的导语，完整。
+
+## 工具箱
+
+强化协同创新。这一段完整。
+
+深化跨区域协作。协同开展技术攻关和市场推广
+"""
+
+
+def test_reading_order_moves_the_displaced_section_before_its_continuation():
+    units = units_of(DISPLACED)
+    (p,) = detect_reading_order(units, SHA)
+    assert p.kind == "reading_order"
+    by_number = {u.first.number: u.text.text for u in units}
+    moved = [by_number[n] for n in p.blocks[:-1]]
+    assert moved == [
+        "工具箱",
+        "强化协同创新。这一段完整。",
+        "深化跨区域协作。协同开展技术攻关和市场推广",
+    ]
+    assert by_number[p.blocks[-1]].startswith("等活动。")
+
+
+def test_reading_order_needs_an_unfinished_paragraph_to_pair_with():
+    # Same orphan, but the last paragraph ends its sentence: nothing was displaced.
+    md = DISPLACED.replace("和市场推广\n", "和市场推广。\n")
+    assert detect_reading_order(units_of(md), SHA) == []
+
+
+def test_reading_order_needs_a_paragraph_that_starts_mid_sentence():
+    md = DISPLACED.replace("等活动。要注重", "各地要注重")
+    assert detect_reading_order(units_of(md), SHA) == []
+
+
+def test_a_plain_page_break_is_not_a_reading_order_problem():
+    md = "# 题\n\n某所 甲\n\n前文，需\n\n要继续。\n"
+    assert detect_reading_order(units_of(md), SHA) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "mid"),
+    [
+        ("等活动。要注重产业布局。", True),
+        ("，以及更多内容。", True),
+        ("”之后的内容。", True),
+        ("新模式。要推动深度融合。", True),  # a three-character "sentence" is a fragment
+        ("加强协同创新。要推动深度融合。", False),
+        ("要通过健全体制机制，着力增强。", False),
+        ("完善集群治理机制。集群作为一种组织。", False),
+        ("好。", False),  # a short sentence with nothing after it
+    ],
+)
+def test_starts_mid_sentence(text, mid):
+    assert starts_mid_sentence(text) is mid
+
+
+# --- pull quotes ----------------------------------------------------------------------------
+
+DECKS = """# 显示文章
+
+某所 甲
+
+导语，介绍新型显示产业的发展形势。
+
+## 产业进入快速上升期
+
+2020年，我国新型显示产业规模全球第一，产业进入快速上升期。
+
+2020年，我国新型显示产业整体产值超过4000亿元，产业规模全球第一，多种显示技术竞相发展，产业进入快速上升期。
+
+我国AMOLED产业化进程稍晚于韩国，技术水平稳步提升。
+"""
+
+
+def test_pull_quote_fires_on_a_deck_that_restates_the_next_paragraph():
+    units = units_of(DECKS)
+    (p,) = detect_pull_quotes(units, SHA)
+    assert p.kind == "pull_quote"
+    quoted = {u.first.number: u.text.text for u in units}[p.blocks[0]]
+    assert quoted.startswith("2020年，我国新型显示产业规模全球第一")
+    assert p.score is not None and p.score >= 0.8
+
+
+def test_pull_quote_does_not_fire_on_short_paragraphs_with_new_content():
+    md = DECKS.replace(
+        "2020年，我国新型显示产业规模全球第一，产业进入快速上升期。",
+        "2020年，全球AMOLED面板的渗透率已超过25%。",
+    )
+    assert detect_pull_quotes(units_of(md), SHA) == []
+
+
+def test_pull_quote_keeps_the_restated_longer_paragraph_as_body():
+    # Only the shorter copy is a pull quote, never the paragraph it restates.
+    units = units_of(DECKS)
+    proposals = detect_pull_quotes(units, SHA)
+    longer = next(u for u in units if "整体产值" in u.text.text)
+    assert all(p.blocks != (longer.first.number,) for p in proposals)
+
+
+def test_a_deck_before_a_heading_is_compared_with_the_section_it_previews():
+    md = """# 集群文章
+
+某所 甲
+
+导语，介绍集群政策。
+
+国家高度重视先进制造业集群发展，工信部开展全国先进制造业集群竞赛。
+
+## 国家大力支持
+
+（一）国家高度重视先进制造业集群发展
+
+近年来，党中央高度重视先进制造业集群发展。
+
+2017年，党的十九大报告明确提出，培育若干世界级先进制造业集群。
+
+2019年，中央经济工作会议提出，打造一批先进制造业集群。
+
+2020年，五中全会提出，推动先进制造业集群发展。
+
+（二）工信部开展全国先进制造业集群竞赛
+
+为深入贯彻落实战略部署，组织开展了全国先进制造业集群竞赛。
+"""
+    units = units_of(md)
+    (p,) = detect_pull_quotes(units, SHA)
+    assert {u.first.number: u.text.text for u in units}[p.blocks[0]].startswith("国家高度重视")
+
+
+# --- punctuation ----------------------------------------------------------------------------
+
+
+def test_punctuation_proposes_one_change_per_raw_block():
+    units = units_of("# 题\n\n某所 甲\n\n我国,先进(制造)业;\n\n中文，已是全角。\n\nTFT-LCD, OLED\n")
+    (p,) = detect_punctuation(units, SHA)
+    assert p.kind == "punctuation"
+    text = {u.first.number: u.text.text for u in units}[p.blocks[0]]
+    assert [text[i] for i in p.positions] == [",", "(", ")", ";"]
+    assert p.id.startswith("punct-")
