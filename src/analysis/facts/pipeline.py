@@ -1,0 +1,332 @@
+"""`analysis facts`: extract, check, validate and export the fact tables.
+
+load (the clean corpus, the reviewed rules, lexicon and glossary) → prepare (numeric mentions,
+topic tables, coverage, cross-checks, schema validation) → save (CSV per table, the numeric
+mentions, datapackage.json and ccid_facts.xlsx in data/processed/, each written atomically and
+only after every table is valid and every check passes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError
+from ..io import write_bytes, write_text
+from ..paths import PROCESSED, RAW, relative
+from .checks import Check, ConsistencyError, failure_message, run_checks
+from .coverage import MentionStatus, classify, coverage_counts
+from .glossary import GLOSSARY, load_glossary
+from .mentions import MENTION_RULES, extract, load_lexicon
+from .rules import EXTRACTION_RULES, Row, apply_rules, load_rules
+from .source import FactSentence, load_sentences
+from .tables import (
+    ALL_TABLES,
+    BY_NAME,
+    CHECKS_TABLE,
+    MENTIONS_TABLE,
+    SENTENCES_TABLE,
+    TABLES,
+)
+
+WORKBOOK_FILE = "ccid_facts.xlsx"
+DATAPACKAGE_FILE = "datapackage.json"
+# Tables whose rows are ordered by a column rather than by the order of the text.
+SORT_BY = {"policy_events": ("date",)}
+
+
+@dataclass
+class FactBase:
+    """Every table of the fact base as rows (column -> value), before export."""
+
+    tables: dict[str, list[dict[str, object]]]
+    checks: list[Check]
+    mentions: list[MentionStatus]
+    sentences: list[FactSentence]
+
+    @property
+    def unclassified(self) -> list[MentionStatus]:
+        """Mentions that no table uses and no review rule classifies."""
+        return [m for m in self.mentions if m.status == "unclassified"]
+
+
+@dataclass
+class Summary:
+    """What `analysis facts` did: rows per table, mention coverage, checks, files written."""
+
+    strict: bool
+    rows: dict[str, int] = field(default_factory=dict)
+    coverage: dict[str, int] = field(default_factory=dict)
+    checks: list[Check] = field(default_factory=list)
+    unclassified: list[MentionStatus] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0, or 1 in strict mode when a numeric mention is unclassified."""
+        return 1 if self.strict and self.unclassified else 0
+
+    def render(self) -> str:
+        """A short, human-readable report of the run."""
+        cov = self.coverage
+        total = cov.get("total", 0) or 1
+        accounted = cov.get("used", 0) + cov.get("not_a_fact", 0)
+        lines = [
+            f"facts: {len(self.rows)} tables, {sum(self.rows.values())} rows",
+            *(f"  {name:<34}{n:>5}" for name, n in self.rows.items()),
+            f"numeric mentions: {cov.get('total', 0)} — used {cov.get('used', 0)}, not a fact "
+            f"{cov.get('not_a_fact', 0)}, unclassified {cov.get('unclassified', 0)} "
+            f"(coverage {100 * accounted / total:.1f}%)",
+        ]
+        for m in self.unclassified:
+            lines.append(
+                f"  unclassified {m.mention.id} “{m.mention.text}” ({m.mention.kind}): add a rule "
+                f"to {relative(EXTRACTION_RULES)} or a reviewed reason to {relative(MENTION_RULES)}"
+            )
+        passed = sum(c.result == "pass" for c in self.checks)
+        lines.append(f"consistency checks: {passed}/{len(self.checks)} pass")
+        if self.exit_code:
+            lines.append("strict mode: failing on unclassified mentions; outputs left untouched")
+        elif self.written:
+            lines.append(f"wrote {len(self.written)} files to {Path(self.written[0]).parent}/")
+        return "\n".join(lines)
+
+
+def _table_rows(name: str, rows: Sequence[Row]) -> list[dict[str, object]]:
+    table = BY_NAME[name]
+    out = []
+    for row in rows:
+        record = {c: row.values.get(c) for c in table.column_names}
+        record["sentence_id"] = row.sentence_id
+        record["quote"] = row.quote
+        out.append(record)
+    keys = SORT_BY.get(name)
+    if keys:
+        out.sort(key=lambda r: tuple(str(r[k]) for k in keys))  # stable: text order within
+    return out
+
+
+def _check_quotes(tables: dict[str, list[dict[str, object]]], sentences: dict[str, str]) -> None:
+    """Every quote is an exact substring of the clean sentence it cites (else a bug)."""
+    for name, rows in tables.items():
+        table = BY_NAME[name]
+        pairs = [
+            (c.name[: -len("sentence_id")], c.name)
+            for c in table.columns
+            if c.name.endswith("sentence_id")
+        ]
+        for prefix, sid_column in pairs:
+            quote_column = f"{prefix}quote"
+            for row in rows:
+                sid, quote = row.get(sid_column), row.get(quote_column)
+                if sid is None or quote is None or quote_column not in row:
+                    continue
+                if str(quote) not in sentences.get(str(sid), ""):
+                    raise InputError(
+                        f"table {name}: the quote “{quote}” is not in sentence {sid}; the "
+                        "extraction rule's quote group must lie inside the sentence."
+                    )
+
+
+def _mention_rows(statuses: Sequence[MentionStatus]) -> list[dict[str, object]]:
+    rows = []
+    for s in statuses:
+        m = s.mention
+        rows.append(
+            {
+                "mention_id": m.id,
+                "sentence_id": m.sentence_id,
+                "start": m.start,
+                "end": m.end,
+                "text": m.text,
+                "kind": m.kind,
+                "value": m.value,
+                "value_high": m.value_high,
+                "value_text": m.value_text,
+                "unit": m.unit,
+                "measure_word": m.measure_word or None,
+                "qualifier": m.qualifier,
+                "qualifier_word": m.qualifier_word or None,
+                "distributive": m.distributive or None,
+                "list_id": m.list_id or None,
+                "script": m.script,
+                "role": s.role,
+                "status": s.status,
+                "used_by": ";".join(s.used_by) or None,
+                "rule": s.rule or None,
+                "reason": s.reason or None,
+            }
+        )
+    return rows
+
+
+def _cited_rows(
+    tables: dict[str, list[dict[str, object]]], sentences: Sequence[FactSentence]
+) -> list[dict[str, object]]:
+    cited: set[str] = set()
+    for rows in tables.values():
+        for row in rows:
+            for column, value in row.items():
+                if column.endswith("sentence_id") or column.startswith("sentence_id_"):
+                    if value:
+                        cited.update(str(value).split(";"))
+    return [
+        {
+            "sentence_id": s.id,
+            "article_id": s.article_id,
+            "article_title": s.article_title,
+            "institute": s.article_institute,
+            "authors": ";".join(s.article_authors) or None,
+            "section": s.section or None,
+            "paragraph_id": s.paragraph_id,
+            "text": s.text,
+        }
+        for s in sentences
+        if s.id in cited
+    ]
+
+
+def build(processed_dir: Path = PROCESSED, raw_dir: Path = RAW) -> FactBase:
+    """Extract every table from the corpus in `processed_dir` with the rules in `raw_dir`.
+
+    Raises InputError (RuleError, ConsistencyError, SchemaValidationError...) on bad input.
+    """
+    raw_dir = Path(raw_dir)
+    sentences = load_sentences(Path(processed_dir))
+    lexicon = load_lexicon(raw_dir / MENTION_RULES.name)
+    glossary = load_glossary(raw_dir / GLOSSARY.name)
+    rules = load_rules(raw_dir / EXTRACTION_RULES.name)
+    mentions = {s.id: extract(s.text, s.id, lexicon) for s in sentences}
+    extraction = apply_rules(rules, sentences, mentions, glossary)
+    statuses = classify(sentences, mentions, extraction.usage, lexicon)
+    checks = run_checks(extraction.rows, sentences)
+    failed = [c for c in checks if c.result == "fail"]
+    if failed:
+        raise ConsistencyError(failure_message(failed))
+    tables = {t.name: _table_rows(t.name, extraction.rows[t.name]) for t in TABLES}
+    _check_quotes(tables, {s.id: s.text for s in sentences})
+    tables[CHECKS_TABLE.name] = [c.as_row() for c in checks]
+    tables[SENTENCES_TABLE.name] = _cited_rows(tables, sentences)
+    tables[MENTIONS_TABLE.name] = _mention_rows(statuses)
+    _validate(tables)
+    return FactBase(tables, checks, statuses, sentences)
+
+
+def _validate(tables: dict[str, list[dict[str, object]]]) -> None:
+    from .schemas import frame, validate
+
+    for table in ALL_TABLES:
+        validate(table.name, frame(table, tables[table.name]))
+
+
+def _readme(base: FactBase, sources: list[dict[str, str]]) -> list[tuple[str, str]]:
+    cov = coverage_counts(base.mentions)
+    lines = [
+        (
+            "Fact base",
+            "Facts of the CCID Think Tank articles (advanced-manufacturing cluster "
+            "policy; the AMOLED display industry), one sheet per table.",
+        ),
+        ("Source", "; ".join(f"{s['title']} ({s['path']})" for s in sources)),
+        (
+            "Provenance",
+            "Every row carries sentence_id and quote: the exact words of the clean "
+            "corpus sentence (data/processed/corpus_sentences.csv) that state it. The sheet "
+            "cited_sentences gives each sentence's article and section.",
+        ),
+        (
+            "Units",
+            "Amounts in 100m_yuan are 亿元 (100 million yuan); percent values are 0-100; "
+            "qualifier says whether the text gives an exact figure (equal) or a bound "
+            "(more_than for 超过/以上, less_than for 不足...).",
+        ),
+        (
+            "Checks",
+            f"{len(base.checks)} cross-checks of the document's own arithmetic, all "
+            "passing (sheet consistency_checks).",
+        ),
+        (
+            "Mentions",
+            f"{cov['total']} numeric mentions: {cov['used']} used by a table, "
+            f"{cov['not_a_fact']} classified as not a fact by a reviewed rule, "
+            f"{cov['unclassified']} unclassified (sheet numeric_mentions).",
+        ),
+        ("Rebuild", "analysis data (or make data); do not edit this workbook by hand."),
+        ("", ""),
+        ("Sheet", "What it holds"),
+    ]
+    for table in ALL_TABLES:
+        lines.append((table.name, f"{table.title}. {table.description}"))
+    lines.append(("", ""))
+    lines.append(("Column", "Meaning (by sheet)"))
+    for table in ALL_TABLES:
+        for c in table.columns:
+            unit = f" [{c.unit}]" if c.unit else ""
+            lines.append((f"{table.name}.{c.name}", f"{c.type}{unit}: {c.description}"))
+    return lines
+
+
+def _sources(base: FactBase, processed_dir: Path) -> list[dict[str, str]]:
+    from ..corpus import load_corpus
+
+    corpus = load_corpus(processed_dir)
+    files = dict.fromkeys(a.source for a in corpus.articles)
+    titles = "; ".join(
+        f"《{a.title}》 ({a.institute}, {' '.join(a.authors)})" for a in corpus.articles
+    )
+    return [{"title": f"CCID Think Tank: {titles}", "path": f"data/raw/{f}"} for f in files]
+
+
+def write(base: FactBase, out_dir: Path, processed_dir: Path) -> list[str]:
+    """Write every export into `out_dir` (atomically, file by file); return the paths."""
+    from .export import csv_text, datapackage, workbook
+
+    out_dir = Path(out_dir)
+    sources = _sources(base, processed_dir)
+    written = []
+    for table in ALL_TABLES:
+        path = out_dir / f"{table.name}.csv"
+        write_text(path, csv_text(table, base.tables[table.name]))
+        written.append(relative(path))
+    counts = {t.name: len(base.tables[t.name]) for t in ALL_TABLES}
+    description = (
+        "Every figure of the source as tidy tables with provenance (sentence_id and the exact "
+        "quote), cross-checks of the document's arithmetic and every numeric mention with its "
+        "classification. Built by `analysis data` from the clean corpus and the reviewed rules "
+        "in data/raw/ (extraction_rules.toml, mention_rules.toml, glossary.csv)."
+    )
+    path = out_dir / DATAPACKAGE_FILE
+    write_text(path, datapackage(ALL_TABLES, counts, sources, description))
+    written.append(relative(path))
+    path = out_dir / WORKBOOK_FILE
+    write_bytes(path, workbook(ALL_TABLES, base.tables, _readme(base, sources)))
+    written.append(relative(path))
+    return written
+
+
+def run(
+    strict: bool = False,
+    processed_dir: Path = PROCESSED,
+    raw_dir: Path = RAW,
+    out_dir: Path | None = None,
+) -> Summary:
+    """Build, check and export the fact base; return the summary.
+
+    Reads the corpus from `processed_dir` and the reviewed rules from `raw_dir`; writes into
+    `out_dir` (default: `processed_dir`). Bad input raises InputError before anything is
+    written; in strict mode an unclassified numeric mention writes nothing and exits 1.
+    """
+    processed_dir = Path(processed_dir)
+    base = build(processed_dir, raw_dir)
+    summary = Summary(
+        strict=strict,
+        rows={name: len(rows) for name, rows in base.tables.items()},
+        coverage=coverage_counts(base.mentions),
+        checks=base.checks,
+        unclassified=base.unclassified,
+    )
+    if summary.exit_code:
+        return summary
+    summary.written = write(base, out_dir or processed_dir, processed_dir)
+    return summary

@@ -1,0 +1,90 @@
+"""Each cross-check fails when a number it depends on is changed in a copy of the document."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from analysis.corpus.pipeline import run as build_corpus
+from analysis.facts import pipeline
+from analysis.facts.checks import ConsistencyError
+
+CORPUS_FILES = ("corpus_articles.csv", "corpus_paragraphs.csv", "corpus_sentences.csv")
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory) -> Path:
+    """The clean corpus of the source, built into a temporary folder."""
+    out = tmp_path_factory.mktemp("corpus")
+    build_corpus(strict=True, out_dir=out)
+    return out
+
+
+def changed_copy(corpus_dir: Path, folder: Path, old: str, new: str) -> tuple[Path, str]:
+    """A copy of the corpus with `old` replaced by `new` in the one body sentence holding it.
+
+    The copy is taken after cleaning: the corpus ties its reviewed repair decisions to the
+    source's hash, so a changed raw file would (rightly) come back unrepaired.
+    """
+    folder.mkdir()
+    for name in CORPUS_FILES:
+        shutil.copy(corpus_dir / name, folder / name)
+    path = folder / "corpus_sentences.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        fields, rows = reader.fieldnames, list(reader)
+    hits = [r for r in rows if old in r["text"] and r["role"] in ("body", "lede")]
+    assert len(hits) == 1, f"{old!r} is in {len(hits)} body sentences"
+    hits[0]["text"] = hits[0]["text"].replace(old, new)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return folder, hits[0]["text"]
+
+
+# (check, text in the source, changed text): one change per check, each breaking that check.
+CHANGES = [
+    ("winners_by_round", "共有44家集群胜出", "共有45家集群胜出"),
+    ("winners_by_industry", "电子信息（7个）", "电子信息（8个）"),
+    ("winners_by_province", "江苏8个", "江苏9个"),
+    ("province_share", "占比达93.5%", "占比达94.5%"),
+    ("provinces_by_term", "有29个省份", "有28个省份"),
+    ("provinces_by_term_distinct", "其中，北京、甘肃", "其中，北京、北京"),
+    ("competition_rounds", "两批先进制造业集群初赛", "三批先进制造业集群初赛"),
+    ("competition_stages", "两轮竞赛", "三轮竞赛"),
+    ("regional_meetings", "这两次会议", "这三次会议"),
+    ("guangdong_action_plans", "出台了20个", "出台了21个"),
+    ("guangdong_projects", "等六大工程", "等七大工程"),
+    ("ecosystem_requirements", "关键是满足三个“要求”。", "关键是满足四个“要求”。"),
+    ("firms_named_exposure_machines", "两家独占", "三家独占"),
+]
+
+
+def test_every_check_has_a_change_that_breaks_it(corpus_dir, tmp_path):
+    pipeline.run(processed_dir=corpus_dir, out_dir=tmp_path)
+    with (tmp_path / "consistency_checks.csv").open(encoding="utf-8", newline="") as fh:
+        checks = {row["check"] for row in csv.DictReader(fh)}
+    assert checks == {name for name, _, _ in CHANGES}
+
+
+@pytest.mark.parametrize(("check", "old", "new"), CHANGES, ids=[c[0] for c in CHANGES])
+def test_a_changed_number_fails_its_check(corpus_dir, tmp_path, check, old, new):
+    src, changed = changed_copy(corpus_dir, tmp_path / "in", old, new)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "national_clusters_by_province.csv").write_text("previous output\n", encoding="utf-8")
+    with pytest.raises(ConsistencyError) as info:
+        pipeline.run(processed_dir=src, out_dir=out)
+    message = str(info.value)
+    assert f"consistency check {check!r} failed" in message
+    assert changed in message  # the changed sentence is quoted
+    line = next(x for x in message.splitlines() if f"{check!r}" in x)
+    assert line.count("“") >= 2  # both sentences are quoted on the check's line
+    assert [p.name for p in out.iterdir()] == ["national_clusters_by_province.csv"]
+    assert (out / "national_clusters_by_province.csv").read_text(encoding="utf-8") == (
+        "previous output\n"
+    )
