@@ -24,6 +24,8 @@ reports: setup
 	$(BIN)/analysis build
 
 test: setup
+	@# The scale-out extra is tested too (Dask LocalCluster on loopback): add it on top of the lock.
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements/lock-dask.txt
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/ruff format --check src tests bench tools
 	$(BIN)/python -m pytest

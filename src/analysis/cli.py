@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from .build.cli import add_arguments as add_build_arguments
 from .errors import AnalysisError
 
 
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_geometry)
 
     p = sub.add_parser("build", help="run the notebooks and build reports/ (make reports)")
+    add_build_arguments(p)
     p.set_defaults(func=_cmd_build)
     return parser
 

@@ -1,0 +1,67 @@
+"""The build engine behind `analysis build` (`make reports`): notebooks in, reports out.
+
+One module per job of the pipeline, after papermill's layout:
+
+- `spec`       reads and validates `reports.toml` and each notebook's parameters cell
+- `jobs`       expands the parameter grids into jobs with stable, ASCII-safe ids
+- `cache`      hashes each job's inputs and decides what is up to date
+- `execute`    runs one notebook through papermill in a worker (readable parameters,
+               volatile metadata stripped, kernel shut down at once)
+- `zygote`     forks each kernel from a template process that imported the notebooks'
+               modules once
+- `export`     renders HTML (no code, embedded figures and font subset) and A4 PDF (WeasyPrint)
+- `executors`  runs jobs in local worker processes or on a Dask cluster
+- `manifest`, `index`, `progress`   the run record, `reports/index.html` and the console
+- `engine`     ties them together; `cli` is the argument parser of `analysis build`
+
+`import analysis.build` is cheap: papermill, nbconvert and WeasyPrint are imported only in the
+worker processes that execute and export notebooks.
+
+Outputs (all under reports/, written atomically; the same inputs give the same bytes):
+`notebooks/<job>.ipynb` (executed, kept with its error when a job fails), `html/<job>.html`,
+`pdf/<job>.pdf`, `logs/<job>.log`, `index.html`, `manifest.json`, and `.build/` (the cache
+records). Committed notebooks are refreshed with `analysis build --update-notebooks` and checked
+with `--update-notebooks --check`.
+
+The report list: `reports.toml` at the repository root
+-------------------------------------------------------
+::
+
+    [defaults]                      # optional, applies to every report
+    formats = ["html", "pdf"]       # any of "html", "pdf"; the executed notebook is always kept
+    kernel = "analysis"             # Jupyter kernel name
+    inputs = ["data/raw/**", "data/processed/**"]   # files (globs, relative to the root)
+                                    # whose content decides whether a report is up to date
+
+    [site]                          # optional: the index page
+    title = { zh = "报告", en = "Reports" }
+
+    [source]                        # the citation printed in every title block and on the index
+    zh = "资料来源：……"
+    en = "Source: ..."
+
+    [reports.cluster_policy]        # the report name: lower-case ASCII, digits and "_"
+    notebook = "notebooks/cluster_policy.ipynb"    # relative to the directory of reports.toml
+    title = { zh = "……", en = "..." }   # optional; "{param}" is replaced by the parameter's label;
+                                    # by default the notebook's first level-1 heading is the title
+    params = { lang = ["zh", "en"] }    # the parameter grid: every combination is one job
+
+    [reports.province_profile]
+    notebook = "notebooks/province_profile.ipynb"
+    params = { lang = ["zh", "en"], province = "@mainland" }
+
+A grid value is a list (one job per value), a single value (passed to every job, not part of
+the job id) or "@name", a named set: "@mainland" is the 31 mainland provinces
+(`analysis.provinces.mainland()`, values are the short Chinese names, aliases given on the
+command line are resolved with `analysis.provinces.resolve`).
+
+Every grid parameter must be assigned in the notebook's cell tagged `parameters`, with a value
+of the same type; an annotation `lang: Literal["zh", "en"] = "zh"` also restricts its values.
+Optional per report: `formats`, `kernel`, `inputs` (replace the defaults), `source` (replaces
+the citation). Unknown keys, reports, parameters and values are errors that name the file and
+the entry, reported before any kernel starts.
+"""
+
+from __future__ import annotations
+
+ENGINE_VERSION = "1"

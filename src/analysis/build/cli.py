@@ -1,0 +1,109 @@
+"""The `analysis build` subcommand: its options, and the call into the engine."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..paths import ROOT
+from .progress import NORMAL, QUIET, VERBOSE
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the options of `analysis build` on its subparser."""
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="REPORT",
+        help="build only this report (repeatable; names as in reports.toml)",
+    )
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="restrict a grid parameter to one value, or set another notebook parameter "
+        "(repeatable; reports without that parameter are left out), e.g. --param province=江苏",
+    )
+    parser.add_argument(
+        "--lang", metavar="LANG", help="only this language (same as --param lang=LANG)"
+    )
+    parser.add_argument(
+        "--jobs", "-j", type=int, metavar="N", help="parallel workers (default: one per core)"
+    )
+    parser.add_argument("--force", action="store_true", help="rebuild even up-to-date reports")
+    parser.add_argument(
+        "--executor", choices=("local", "dask"), default="local", help="where jobs run"
+    )
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://host:8786"
+    )
+    noise = parser.add_mutually_exclusive_group()
+    noise.add_argument(
+        "--quiet", "-q", action="store_true", help="print failures and the summary only"
+    )
+    noise.add_argument("--verbose", "-v", action="store_true", help="a line per job with timings")
+    parser.add_argument(
+        "--reports-file",
+        type=Path,
+        default=ROOT / "reports.toml",
+        metavar="PATH",
+        help="the list of reports (default: reports.toml at the repository root)",
+    )
+    parser.add_argument(
+        "--reports-dir",
+        type=Path,
+        metavar="PATH",
+        help="where outputs go (default: reports/ next to the reports file)",
+    )
+    parser.add_argument(
+        "--update-notebooks",
+        action="store_true",
+        help="execute the committed notebooks in place with their default parameters",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="with --update-notebooks: write nothing, exit 1 if a notebook is not current",
+    )
+
+
+def options_from_args(args: argparse.Namespace):
+    """BuildOptions from parsed arguments (validation of names happens in the engine)."""
+    from .engine import BuildOptions
+    from .spec import UnknownSelectionError, parse_param_args
+
+    params = parse_param_args(args.param)
+    if args.lang:
+        if "lang" in params and params["lang"] != args.lang:
+            raise UnknownSelectionError("--lang and --param lang= disagree; give one of them.")
+        params["lang"] = args.lang
+    if args.jobs is not None and args.jobs < 1:
+        raise UnknownSelectionError(f"--jobs {args.jobs}: give at least 1.")
+    verbosity = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
+    return BuildOptions(
+        reports_file=args.reports_file,
+        reports_dir=args.reports_dir,
+        only=tuple(args.only),
+        params=params,
+        jobs=args.jobs,
+        force=args.force,
+        executor=args.executor,
+        scheduler=args.scheduler,
+        verbosity=verbosity,
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run `analysis build` with parsed arguments; return the exit status."""
+    from .engine import build, update_notebooks
+
+    options = options_from_args(args)
+    if args.check and not args.update_notebooks:
+        from .spec import UnknownSelectionError
+
+        raise UnknownSelectionError("--check goes with --update-notebooks.")
+    if args.update_notebooks:
+        return update_notebooks(options, check=args.check)
+    return build(options).exit_code

@@ -1,0 +1,568 @@
+"""Run one notebook through papermill's Python API, in a worker process, and clean the result.
+
+What is done here, and why:
+
+- The kernel is started by the worker itself, before papermill and nbconvert are imported, and
+  is sent a silent `import` of the modules the notebooks import: the kernel boots and loads
+  pandas/matplotlib on one core while the worker loads its own libraries on the other. A local
+  worker then starts the next job's kernel while it exports the current one.
+- The kernel is shut down immediately (no graceful wait, which stalls several seconds).
+- `jsonschema` builds an Earley parser for the RFC 3987 "iri" format at import time (about a
+  second here); no notebook schema uses that format, so workers block the optional module
+  `rfc3987_syntax`, which jsonschema then skips.
+- Parameters are injected as readable Python literals ("江苏", not "\\u6c5f\\u82cf").
+- Volatile metadata (papermill and nbclient timings, absolute paths, random cell ids of
+  inserted cells) is removed so that the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import logging
+import math
+import os
+import re
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+INJECTED_TAG = "injected-parameters"
+ERROR_TAG = "papermill-error-cell-tag"
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+STARTUP_TIMEOUT = 120  # seconds for a kernel to start and import the warm-up modules
+# Lines every kernel prints on start: not worth a place in a job's log.
+_KERNEL_NOISE = ("Kernel is running over TCP without encryption",)
+
+# Environment of every kernel: fixed hash seed and source date, no Jupyter debugger warnings.
+KERNEL_ENV = {
+    "PYTHONHASHSEED": "0",
+    "SOURCE_DATE_EPOCH": "0",
+    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+}
+
+
+@dataclass(frozen=True)
+class Task:
+    """Everything a worker needs to run one job (picklable, so it can travel to Dask)."""
+
+    job_id: str
+    notebook: str  # absolute path
+    params: dict[str, Any]
+    kernel: str
+    cwd: str  # the kernel's working directory: the notebook's folder
+    root: str  # the repository (or test) root, removed from paths in outputs
+    mode: str = "report"  # "report": execute and export; "commit": execute in place, no export
+    formats: tuple[str, ...] = ("html", "pdf")
+    export: dict[str, Any] = field(default_factory=dict)  # title, citation, lang, footer, ...
+    warm_imports: tuple[str, ...] = ()
+    prestart_next: bool = False  # start a kernel for a later job while this one is exported
+    output: str = ""  # where the executed notebook will be written, relative to the root
+
+
+@dataclass
+class Result:
+    """What a worker sends back: the bytes of every output, or the failure."""
+
+    job_id: str
+    ok: bool
+    error: str = ""
+    notebook: bytes | None = None
+    html: bytes | None = None
+    pdf: bytes | None = None
+    title: str = ""
+    log: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- process set-up
+
+_PREPARED = False
+
+
+def prepare_process() -> None:
+    """Make this process cheap to start jobs in (idempotent; see the module docstring)."""
+    global _PREPARED
+    if _PREPARED:
+        return
+    _PREPARED = True
+    # An import of a module mapped to None raises ImportError, which jsonschema catches.
+    if "rfc3987_syntax" not in sys.modules:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
+    os.environ.setdefault("NBFORMAT_VALIDATOR", "fastjsonschema")
+
+
+def _import_libraries() -> None:
+    import papermill  # noqa: F401
+    import papermill.translators as translators
+
+    translators.papermill_translators.register("python", readable_translator())
+    # Parameters are validated before any kernel starts; papermill's own guess (it cannot read
+    # `Literal[...]` annotations) would only add false warnings.
+    logging.getLogger("papermill").setLevel(logging.ERROR)
+
+
+def python_literal(value: Any) -> str:
+    """A valid Python literal for a parameter value that keeps non-ASCII text readable."""
+    if isinstance(value, str):
+        text = repr(value)  # repr escapes only what must be escaped; 江苏 stays 江苏
+        if text.startswith("'") and '"' not in value:
+            text = '"' + text[1:-1] + '"'
+        return text
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float({str(value)!r})"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(python_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        items = ", ".join(f"{python_literal(k)}: {python_literal(v)}" for k, v in value.items())
+        return "{" + items + "}"
+    return repr(value)
+
+
+def parameters_source(params: dict[str, Any]) -> str:
+    """The source of the injected parameters cell."""
+    lines = ["# Parameters"] + [f"{name} = {python_literal(v)}" for name, v in params.items()]
+    return "\n".join(lines) + "\n"
+
+
+def readable_translator() -> type:
+    """papermill's Python translator with readable string literals."""
+    from papermill.translators import PythonTranslator
+
+    class ReadablePythonTranslator(PythonTranslator):
+        @classmethod
+        def translate_str(cls, val: str) -> str:
+            return python_literal(val)
+
+        @classmethod
+        def translate_escaped_str(cls, str_val: Any) -> str:
+            return python_literal(str(str_val))
+
+        @classmethod
+        def codify(cls, parameters: dict[str, Any], comment: str = "Parameters") -> str:
+            return parameters_source(parameters)
+
+    return ReadablePythonTranslator
+
+
+# --------------------------------------------------------------------------- kernels
+
+
+def _warm_code(modules: Sequence[str]) -> str:
+    # Runs silently in the user namespace, so it deletes the names it made; a module that
+    # fails to import is left for the notebook to report in its own cell.
+    return (
+        "def __analysis_warm(names):\n"
+        "    import importlib\n"
+        "    for name in names:\n"
+        "        try:\n"
+        "            importlib.import_module(name)\n"
+        "        except Exception:\n"
+        "            pass\n"
+        f"__analysis_warm({list(modules)!r})\n"
+        "del __analysis_warm\n"
+    )
+
+
+class Kernel:
+    """A started kernel with its manager, possibly still warming up."""
+
+    def __init__(
+        self, name: str, cwd: str, warm_imports: Sequence[str], zygote: Any = None
+    ) -> None:
+        from jupyter_client import BlockingKernelClient
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        self.name, self.cwd = name, cwd
+        env = {**os.environ, **KERNEL_ENV}
+        # The kernel's own messages go to the job's log, not to the build's terminal.
+        fd, self.console_path = tempfile.mkstemp(prefix="analysis-kernel-", suffix=".log")
+        os.close(fd)
+        if zygote is not None:
+            from .zygote import manager_class
+
+            self.km = manager_class()(kernel_name=name)
+            self.km.zygote = zygote
+            self.km.console_path = self.console_path
+            run_sync(self.km.start_kernel)(cwd=cwd, env=env)
+            warm_imports = ()  # the zygote imported them
+        else:
+            self.km = AsyncKernelManager(kernel_name=name)
+            with open(self.console_path, "ab") as console:
+                run_sync(self.km.start_kernel)(cwd=cwd, env=env, stdout=console, stderr=console)
+        # The warm-up runs in a thread that waits for its reply: a second client (nbclient's)
+        # that connects while the kernel is still busy with it can wait forever for
+        # kernel_info, so `ready()` joins the thread before the kernel is handed over.
+        self._warm_thread = None
+        if warm_imports:
+            info = self.km.get_connection_info(session=True)
+            for key in ("curve_publickey", "curve_secretkey"):
+                if isinstance(info.get(key), str):
+                    info[key] = info[key].encode("ascii")
+            code = _warm_code(warm_imports)
+            self._warm_thread = threading.Thread(
+                target=self._warm, args=(BlockingKernelClient(**info), code), daemon=True
+            )
+            self._warm_thread.start()
+
+    def _warm(self, client: Any, code: str) -> None:
+        try:
+            client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+            msg_id = client.execute(code, silent=True, store_history=False, allow_stdin=False)
+            deadline = time.monotonic() + STARTUP_TIMEOUT
+            while time.monotonic() < deadline:
+                reply = client.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+                if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                    break
+        except Exception:  # a kernel that died here fails the job visibly in nbclient
+            pass
+        finally:
+            client.stop_channels()
+
+    def ready(self) -> None:
+        """Wait until the warm-up has finished (the kernel is then idle and responsive)."""
+        if self._warm_thread is not None:
+            self._warm_thread.join(STARTUP_TIMEOUT + 5)
+            self._warm_thread = None
+
+    def console_text(self) -> str:
+        """What the kernel process printed itself (not cell output), minus known noise."""
+        try:
+            text = Path(self.console_path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        lines = [line for line in text.splitlines() if not any(n in line for n in _KERNEL_NOISE)]
+        return "\n".join(lines)
+
+    def shutdown(self) -> None:
+        """Kill the kernel now and remove its connection file."""
+        from jupyter_core.utils import run_sync
+
+        try:
+            run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception:  # already dead: nothing to stop
+            pass
+        try:
+            run_sync(self.km.cleanup_resources)()
+        except Exception:
+            pass
+        Path(self.console_path).unlink(missing_ok=True)
+
+
+class Runtime:
+    """Per-process state of a worker: libraries loaded once, and the next job's kernel."""
+
+    def __init__(self, warm_imports: Sequence[str] = (), use_zygote: bool = False) -> None:
+        prepare_process()
+        self.warm_imports = tuple(warm_imports)
+        self.use_zygote = use_zygote
+        self._zygotes: dict[str, Any] = {}
+        self.spare: Kernel | None = None
+        self.spare_key: tuple[str, str] | None = None
+        self._libraries = False
+        self._export_thread: threading.Thread | None = None
+
+    def zygote(self, kernel: str, cwd: str) -> Any:
+        """The warm template process for `kernel` (None when forking is not possible)."""
+        if not self.use_zygote:
+            return None
+        if kernel not in self._zygotes:
+            from jupyter_client.kernelspec import KernelSpecManager
+
+            from .zygote import Zygote, interpreter
+
+            try:
+                argv = KernelSpecManager().get_kernel_spec(kernel).argv
+            except Exception:
+                argv = []
+            python = interpreter(argv)
+            env = {**os.environ, **KERNEL_ENV}
+            # It imports in the notebooks' folder, where a new kernel would start.
+            self._zygotes[kernel] = Zygote(python, self.warm_imports, env, cwd) if python else None
+        return self._zygotes[kernel]
+
+    def _new_kernel(self, kernel: str, cwd: str) -> Kernel:
+        zygote = self.zygote(kernel, cwd)
+        if zygote is not None:
+            try:
+                return Kernel(kernel, cwd, self.warm_imports, zygote)
+            except Exception:
+                # A template process that failed is not worth a failed job: start kernels the
+                # usual way from now on.
+                zygote.close()
+                self._zygotes[kernel] = None
+        return Kernel(kernel, cwd, self.warm_imports)
+
+    def start_spare(self, kernel: str, cwd: str) -> None:
+        """Start a kernel for a job that has not arrived yet."""
+        if self.spare is None:
+            self.spare = self._new_kernel(kernel, cwd)
+            self.spare_key = (kernel, cwd)
+
+    def kernel_for(self, kernel: str, cwd: str) -> Kernel:
+        """The spare kernel when it fits, else a new one."""
+        if self.spare is not None and self.spare_key == (kernel, cwd):
+            chosen, self.spare, self.spare_key = self.spare, None, None
+            return chosen
+        if self.spare is not None:
+            self.spare.shutdown()
+            self.spare, self.spare_key = None, None
+        return self._new_kernel(kernel, cwd)
+
+    def libraries(self) -> None:
+        """Import papermill (once per process)."""
+        if not self._libraries:
+            _import_libraries()
+            self._libraries = True
+
+    def prepare_export(self) -> None:
+        """Load nbconvert, WeasyPrint and the font in a thread, while the kernel works.
+
+        The worker mostly waits on the kernel's sockets while a notebook runs, so this costs
+        the critical path of a job nothing once the kernel is busy.
+        """
+        if self._export_thread is None:
+            from . import export
+
+            self._export_thread = threading.Thread(target=export.prepare, daemon=True)
+            self._export_thread.start()
+
+    def export_ready(self) -> None:
+        """Wait for `prepare_export` to finish."""
+        if self._export_thread is not None:
+            self._export_thread.join()
+
+    def close(self) -> None:
+        """Shut down the spare kernel and the template processes."""
+        if self.spare is not None:
+            self.spare.shutdown()
+            self.spare, self.spare_key = None, None
+        for zygote in self._zygotes.values():
+            if zygote is not None:
+                zygote.close()
+        self._zygotes.clear()
+
+
+_RUNTIME: Runtime | None = None
+
+
+def runtime(warm_imports: Sequence[str] = (), use_zygote: bool = False) -> Runtime:
+    """The process's Runtime (created on first use)."""
+    global _RUNTIME
+    if _RUNTIME is None:
+        _RUNTIME = Runtime(warm_imports, use_zygote)
+    return _RUNTIME
+
+
+# --------------------------------------------------------------------------- notebooks
+
+
+def _relativise(text: str, root: str) -> str:
+    prefix = root.rstrip("/") + "/"
+    return text.replace(prefix, "")
+
+
+def normalise_notebook(nb: Any, root: str, *, commit: bool, output: str = "") -> Any:
+    """Remove everything from an executed notebook that changes from one run to the next.
+
+    `commit=True` gives the form committed in notebooks/: no papermill metadata at all.
+    Execution counts become 1..n in cell order, inserted cells get fixed ids, and the root
+    folder is removed from paths printed in outputs.
+    """
+    nb = copy.deepcopy(nb)
+    meta = nb.metadata
+    meta.pop("widgets", None)
+    papermill = meta.get("papermill")
+    if commit or papermill is None:
+        meta.pop("papermill", None)
+    else:
+        for key in ("start_time", "end_time", "duration", "environment_variables"):
+            papermill.pop(key, None)
+        papermill["input_path"] = _relativise(str(papermill.get("input_path", "")), root)
+        papermill["output_path"] = output
+        if not papermill.get("exception"):
+            papermill.pop("exception", None)
+    count = 0
+    error_cells = 0
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        tags = cell.metadata.get("tags", [])
+        pm = cell.metadata.pop("papermill", None)
+        if pm and pm.get("exception") and not commit:
+            cell.metadata["papermill"] = {"exception": True, "status": "failed"}
+        if not tags and "tags" in cell.metadata:
+            del cell.metadata["tags"]
+        if INJECTED_TAG in tags:
+            cell["id"] = "injected-parameters"
+        elif ERROR_TAG in tags:
+            cell["id"] = f"papermill-error-{error_cells}"
+            error_cells += 1
+        if cell.cell_type != "code":
+            continue
+        if cell.get("execution_count") is not None:
+            count += 1
+            cell.execution_count = count
+        for output in cell.get("outputs", []):
+            if "execution_count" in output:
+                output["execution_count"] = cell.execution_count
+            if output.get("output_type") == "stream":
+                output["text"] = _relativise(output["text"], root)
+            elif output.get("output_type") == "error":
+                output["traceback"] = [_relativise(line, root) for line in output["traceback"]]
+    return nb
+
+
+def notebook_bytes(nb: Any) -> bytes:
+    """Serialise a notebook the way Jupyter does (sorted keys, indent 1, final newline)."""
+    import nbformat
+
+    text = nbformat.writes(nb)
+    return (text if text.endswith("\n") else text + "\n").encode("utf-8")
+
+
+def _error_summary(nb: Any) -> str:
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                number = cell.get("execution_count")
+                where = f"cell {number}" if number else f"cell #{index}"
+                return f"{output.get('ename')}: {output.get('evalue')} ({where})"
+    return "the notebook stopped with an error"
+
+
+def _streams(nb: Any) -> str:
+    parts = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                parts.append(f"[{output['name']}] {output['text']}")
+            elif output.get("output_type") == "error":
+                parts.append(_ANSI.sub("", "\n".join(output.get("traceback", []))) + "\n")
+    return "".join(parts)
+
+
+def execute(task: Task, rt: Runtime, timings: dict[str, float]) -> tuple[Any, bool, str, str]:
+    """Run the task's notebook; return (executed notebook, ok, error summary, kernel console)."""
+    # Whatever boots the kernel (a new process, or the template process it is forked from)
+    # starts first; this process loads its own libraries meanwhile.
+    started = time.perf_counter()
+    kernel = None if rt.use_zygote else rt.kernel_for(task.kernel, task.cwd)
+    if kernel is None:
+        rt.zygote(task.kernel, task.cwd)
+    timings["kernel_start"] = time.perf_counter() - started
+    console = ""
+    try:
+        started = time.perf_counter()
+        if task.mode == "report" and task.formats:
+            rt.prepare_export()
+        rt.libraries()
+        timings["libraries"] = time.perf_counter() - started
+        started = time.perf_counter()
+        if kernel is None:
+            kernel = rt.kernel_for(task.kernel, task.cwd)
+        kernel.ready()
+        timings["kernel_wait"] = time.perf_counter() - started
+        import nbformat
+        import papermill
+        from papermill.exceptions import PapermillExecutionError
+
+        with tempfile.TemporaryDirectory(prefix="analysis-build-") as tmp:
+            out = Path(tmp) / "executed.ipynb"
+            ok, error = True, ""
+            started = time.perf_counter()
+            try:
+                papermill.execute_notebook(
+                    task.notebook,
+                    str(out),
+                    parameters=task.params or None,
+                    kernel_name=task.kernel,
+                    language="python",
+                    progress_bar=False,
+                    request_save_on_cell_execute=False,
+                    km=kernel.km,
+                    record_timing=False,
+                    shutdown_kernel="immediate",
+                    start_timeout=STARTUP_TIMEOUT,
+                )
+            except PapermillExecutionError:
+                ok = False
+            timings["run"] = time.perf_counter() - started
+            nb = nbformat.read(str(out), as_version=4)
+            if not ok:
+                error = _error_summary(nb)
+    finally:
+        if kernel is not None:
+            try:
+                console = kernel.console_text()
+            finally:
+                kernel.shutdown()
+    return nb, ok, error, console
+
+
+def run_task(task: Task, rt: Runtime | None = None) -> Result:
+    """Execute (and for reports, export) one job. Never raises: failures are in the Result."""
+    rt = rt or runtime(task.warm_imports)
+    timings: dict[str, float] = {}
+    log = io.StringIO()
+    log.write(f"job {task.job_id}\nnotebook {_relativise(task.notebook, task.root)}\n")
+    log.write(f"parameters {json.dumps(task.params, ensure_ascii=False, sort_keys=True)}\n")
+    started = time.perf_counter()
+    try:
+        nb, ok, error, console = execute(task, rt, timings)
+    except Exception as exc:  # the kernel died or could not start: report, do not crash
+        detail = "".join(traceback.format_exception_only(exc)).strip()
+        log.write(f"execution failed before the notebook ran:\n{traceback.format_exc()}")
+        return Result(
+            task.job_id, False, f"could not run the notebook: {detail}", log=log.getvalue()
+        )
+    finally:
+        timings["execute"] = time.perf_counter() - started
+        if task.prestart_next:
+            # The next job's kernel boots while this one is exported.
+            try:
+                rt.start_spare(task.kernel, task.cwd)
+            except Exception:
+                rt.spare = None
+    nb = normalise_notebook(nb, task.root, commit=task.mode == "commit", output=task.output)
+    result = Result(task.job_id, ok, error, notebook=notebook_bytes(nb), timings=timings)
+    log.write("\n--- notebook output (stdout, stderr, tracebacks) ---\n")
+    log.write(_streams(nb) or "(none)\n")
+    if console.strip():
+        log.write(f"\n--- kernel messages ---\n{_relativise(console, task.root)}\n")
+    if not ok:
+        log.write(f"\nFAILED: {error}\n")
+        result.log = log.getvalue()
+        return result
+    if task.mode == "report" and task.formats:
+        from . import export
+
+        try:
+            started = time.perf_counter()
+            rt.export_ready()
+            timings["export_wait"] = time.perf_counter() - started
+            started = time.perf_counter()
+            html, title = export.render_html(nb, task.export, notebook_dir=task.cwd)
+            timings["html"] = time.perf_counter() - started
+            result.title = title
+            if "html" in task.formats:
+                result.html = html.encode("utf-8")
+            if "pdf" in task.formats:
+                started = time.perf_counter()
+                result.pdf = export.render_pdf(html, base_url=task.cwd)
+                timings["pdf"] = time.perf_counter() - started
+        except Exception as exc:
+            result.ok = False
+            result.error = "export failed: " + "".join(traceback.format_exception_only(exc)).strip()
+            log.write(f"\nexport failed:\n{traceback.format_exc()}")
+    log.write("\nok\n" if result.ok else f"\nFAILED: {result.error}\n")
+    result.log = log.getvalue()
+    return result

@@ -1,0 +1,253 @@
+"""Where jobs run: local worker processes (default) or a Dask distributed cluster.
+
+An executor takes `execute.Task`s and calls back with `execute.Result`s; it never writes into
+reports/ (the engine does, atomically), so a worker killed half-way leaves nothing behind.
+
+Local: `--jobs N` long-lived processes (one per core by default) that import papermill,
+nbconvert and WeasyPrint once and take the next task from a shared queue. Workers ignore
+SIGINT; on Ctrl-C or SIGTERM the engine terminates them and each kills its kernels first.
+
+Dask (`pip install` the `dask` extra): `--executor dask --scheduler tcp://HOST:PORT`. Each
+Dask worker must run the same environment and see the repository at the same path (the
+notebooks and data are read there); the outputs travel back to this process as bytes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from ..errors import EnvironmentSetupError
+from .execute import Result, Task
+
+OnStart = Callable[[Task], None]
+OnResult = Callable[[Task, Result], None]
+
+
+class Executor(Protocol):
+    """Runs tasks and reports each result as soon as it is known."""
+
+    workers: int
+
+    def run(self, tasks: Sequence[Task], on_start: OnStart, on_result: OnResult) -> None:
+        """Run every task; call `on_result` once per task, in completion order."""
+
+    def terminate(self) -> None:
+        """Stop everything now (interrupt); results not yet reported are lost."""
+
+    def close(self) -> None:
+        """Release the workers once every result has been reported."""
+
+
+def default_jobs() -> int:
+    """One worker per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# --------------------------------------------------------------------------- local processes
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    # SystemExit unwinds the worker: kernels are shut down in `finally` blocks.
+    raise SystemExit(128 + signum)
+
+
+def _worker_main(tasks: multiprocessing.Queue, results: multiprocessing.Queue, warm: tuple) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the engine decides what Ctrl-C means
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    from . import execute
+
+    # One warm template process per worker: every kernel after the first is forked from it.
+    rt = execute.runtime(warm, use_zygote=True)
+    try:
+        while True:
+            task = tasks.get()
+            if task is None:
+                break
+            results.put(("start", task.job_id, os.getpid()))
+            results.put(("done", execute.run_task(task, rt), os.getpid()))
+    finally:
+        rt.close()
+
+
+class LocalExecutor:
+    """A pool of worker processes on this machine."""
+
+    def __init__(self, workers: int | None = None, warm_imports: Sequence[str] = ()) -> None:
+        self.workers = max(1, workers or default_jobs())
+        self.warm_imports = tuple(warm_imports)
+        self._procs: list[multiprocessing.process.BaseProcess] = []
+
+    def _context(self) -> multiprocessing.context.BaseContext:
+        # fork is the cheapest start, and safe while this process runs a single thread.
+        method = "fork" if threading.active_count() == 1 else "spawn"
+        return multiprocessing.get_context(method)
+
+    def run(self, tasks: Sequence[Task], on_start: OnStart, on_result: OnResult) -> None:
+        """Run the tasks on min(workers, tasks) processes."""
+        if not tasks:
+            return
+        ctx = self._context()
+        task_queue: multiprocessing.Queue = ctx.Queue()
+        result_queue: multiprocessing.Queue = ctx.Queue()
+        count = min(self.workers, len(tasks))
+        by_id = {task.job_id: task for task in tasks}
+        for index, task in enumerate(tasks):
+            # Only start a spare kernel when another task will still come to some worker.
+            prestart = index < len(tasks) - count
+            task_queue.put(_with_prestart(task, prestart))
+        for _ in range(count):
+            task_queue.put(None)
+        self._procs = [
+            ctx.Process(
+                target=_worker_main,
+                args=(task_queue, result_queue, self.warm_imports),
+                name=f"analysis-build-{i}",
+                daemon=True,
+            )
+            for i in range(count)
+        ]
+        for proc in self._procs:
+            proc.start()
+        running: dict[int, str] = {}
+        pending = set(by_id)
+        try:
+            while pending:
+                try:
+                    kind, payload, pid = result_queue.get(timeout=0.5)
+                except queue.Empty:
+                    self._reap(running, pending, by_id, on_result)
+                    continue
+                if kind == "start":
+                    running[pid] = payload
+                    on_start(by_id[payload])
+                else:
+                    running.pop(pid, None)
+                    pending.discard(payload.job_id)
+                    on_result(by_id[payload.job_id], payload)
+        except BaseException:
+            self.terminate()
+            raise
+        # The workers exit on their own now; `close()` waits for them, after the engine has
+        # written the manifest and the index.
+
+    def close(self) -> None:
+        """Wait for the workers to exit."""
+        self._join()
+
+    def _reap(
+        self, running: dict[int, str], pending: set[str], by_id: dict, on_result: OnResult
+    ) -> None:
+        """Turn a worker that died (killed, out of memory) into failed results."""
+        for proc in self._procs:
+            if proc.is_alive() or proc.exitcode in (0, None):
+                continue
+            job = running.pop(proc.pid, None)
+            if job is not None and job in pending:
+                pending.discard(job)
+                on_result(
+                    by_id[job],
+                    Result(job, False, f"the worker process died (exit code {proc.exitcode})"),
+                )
+        if pending and not any(proc.is_alive() for proc in self._procs):
+            for job in sorted(pending):
+                on_result(by_id[job], Result(job, False, "no worker left to run this job"))
+            pending.clear()
+
+    def _join(self) -> None:
+        for proc in self._procs:
+            proc.join(timeout=10)
+            if proc.is_alive():  # pragma: no cover - a worker stuck past its sentinel
+                proc.kill()
+                proc.join()
+        self._procs = []
+
+    def terminate(self) -> None:
+        """SIGTERM every worker (they kill their kernels), then wait for them."""
+        for proc in self._procs:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in self._procs:
+            proc.join(timeout=10)
+            if proc.is_alive():  # pragma: no cover
+                proc.kill()
+                proc.join()
+        self._procs = []
+
+
+def _with_prestart(task: Task, prestart: bool) -> Task:
+    from dataclasses import replace
+
+    return replace(task, prestart_next=prestart)
+
+
+# --------------------------------------------------------------------------- Dask
+
+
+def _dask_run(task: Task) -> Result:
+    from . import execute
+
+    return execute.run_task(task, execute.runtime(task.warm_imports))
+
+
+class DaskExecutor:
+    """Send tasks to a Dask distributed scheduler."""
+
+    def __init__(self, scheduler: str, warm_imports: Sequence[str] = ()) -> None:
+        if not scheduler:
+            raise EnvironmentSetupError(
+                "--executor dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)."
+            )
+        try:
+            import distributed  # noqa: F401
+        except ImportError as exc:
+            raise EnvironmentSetupError(
+                "--executor dask needs the optional Dask packages: .venv/bin/uv pip install "
+                "--require-hashes -r requirements/lock-dask.txt"
+            ) from exc
+        self.scheduler = scheduler
+        self.warm_imports = tuple(warm_imports)
+        self.workers = 0
+        self._client = None
+        self._futures: list = []
+
+    def run(self, tasks: Sequence[Task], on_start: OnStart, on_result: OnResult) -> None:
+        """Submit every task and report results as they complete."""
+        from distributed import Client, as_completed
+
+        with Client(self.scheduler, timeout="30s") as client:
+            self._client = client
+            self.workers = max(1, len(client.scheduler_info().get("workers", {})))
+            futures = {}
+            for task in tasks:
+                future = client.submit(_dask_run, task, pure=False, retries=0)
+                futures[future] = task
+                on_start(task)
+            self._futures = list(futures)
+            for future in as_completed(futures):
+                task = futures[future]
+                try:
+                    result = future.result()
+                except Exception as exc:  # the worker died or could not unpickle the task
+                    result = Result(task.job_id, False, f"the Dask worker failed: {exc!r}")
+                on_result(task, result)
+        self._client = None
+
+    def close(self) -> None:
+        """Nothing to release: the client is closed when `run` returns."""
+
+    def terminate(self) -> None:
+        """Cancel what has not finished."""
+        if self._client is not None and self._futures:
+            try:
+                self._client.cancel(self._futures)
+            except Exception:  # pragma: no cover - the connection is already gone
+                pass

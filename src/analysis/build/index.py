@@ -1,0 +1,181 @@
+"""`reports/index.html`: one page that links every report, in both languages.
+
+One section per report; a report whose grid varies more than the language (the province
+profiles) gets one row per value. Each row links the HTML and PDF of each language, and marks
+outputs that failed or were never built. The page embeds a subset of the CJK font like the
+reports, so it opens offline with Chinese glyph shapes.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .jobs import STATE_DIR, Job
+from .spec import LANG, Spec
+
+LANG_NAMES = {"zh": "中文", "en": "English"}
+
+CSS = """
+:root { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
+  sans-serif; color: #1f2328; }
+body { margin: 0; line-height: 1.6; }
+main { max-width: 60rem; margin: 0 auto; padding: 2.5rem 1.5rem; }
+h1 { font-weight: normal; color: #0b4f8a; margin: 0 0 .3rem; font-size: 1.8rem; }
+h1 span { display: block; font-size: 1.1rem; color: #5b6370; }
+h2 { font-weight: normal; color: #0b4f8a; font-size: 1.3rem; margin: 2.2rem 0 .5rem;
+  border-bottom: 1px solid #d0d7de; padding-bottom: .2rem; }
+.citation { color: #5b6370; font-size: .85rem; margin: .2rem 0; }
+table { border-collapse: collapse; width: 100%; font-size: .9rem; }
+th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #d0d7de; }
+thead th { border-bottom: 2px solid #1f2328; font-weight: normal; color: #5b6370; }
+a { color: #0b4f8a; }
+.failed { color: #a40e26; }
+.missing { color: #8c959f; }
+footer { color: #5b6370; font-size: .8rem; margin-top: 2.5rem; }
+"""
+
+
+def _esc(text: Any) -> str:
+    return html_lib.escape(str(text))
+
+
+def _cell(job: Job, record: Mapping[str, Any] | None, reports_dir: Path) -> str:
+    if record is None:
+        return '<span class="missing">—</span>'
+    outputs = job.outputs()
+    if record.get("status") != "ok":
+        links = [f'<a class="failed" href="{_esc(outputs["ipynb"])}">failed / 失败</a>']
+        links.append(f'<a href="{_esc(job.log)}">log</a>')
+        return " · ".join(links)
+    parts = []
+    title = record.get("title") or job.job_id
+    if "html" in outputs and (reports_dir / outputs["html"]).exists():
+        parts.append(f'<a href="{_esc(outputs["html"])}">{_esc(title)}</a>')
+    else:
+        parts.append(_esc(title))
+    if "pdf" in outputs and (reports_dir / outputs["pdf"]).exists():
+        parts.append(f'<a href="{_esc(outputs["pdf"])}">PDF</a>')
+    return " · ".join(parts)
+
+
+def _row_label(job: Job) -> str:
+    labels = []
+    for entry in job.report.grid:
+        if entry.name == LANG or not entry.varies:
+            continue
+        value = job.params[entry.name]
+        if entry.param_set is not None and entry.param_set.label:
+            zh, en = entry.param_set.label(value, "zh"), entry.param_set.label(value, "en")
+            labels.append(zh if zh == en else f"{zh} {en}")
+        else:
+            labels.append(str(value))
+    return " · ".join(labels)
+
+
+def _heading(
+    spec: Spec,
+    report_name: str,
+    rows: Sequence[Sequence[tuple[str, Job]]],
+    records: Mapping[str, Mapping[str, Any]],
+) -> str:
+    report = spec.reports[report_name]
+    varies_more = any(e.varies and e.name != LANG for e in report.grid)
+    if not varies_more:
+        titles = []
+        for _, job in rows[0]:
+            record = records.get(job.job_id)
+            titles.append((record or {}).get("title") or job.title() or "")
+        titles = [t for t in dict.fromkeys(titles) if t]
+        if titles:
+            return " / ".join(titles)
+    declared = [t for t in report.title.values() if t]
+    if declared:
+        import re
+
+        return " / ".join(
+            dict.fromkeys(re.sub(r"\s*\{[^}]*\}\s*", " … ", t).strip() for t in declared)
+        )
+    return report_name.replace("_", " ").capitalize()
+
+
+def render_index(
+    spec: Spec, jobs: Sequence[Job], records: Mapping[str, Mapping[str, Any]], reports_dir: Path
+) -> str:
+    """The index page (without its font: see `with_font`)."""
+    site = spec.site_title
+    title_zh = site.get("zh") or site.get("") or "报告"
+    title_en = site.get("en") or "Reports"
+    body = [f'<h1>{_esc(title_zh)}<span lang="en">{_esc(title_en)}</span></h1>']
+    for lang in ("zh", "en", ""):
+        if spec.source.get(lang):
+            attr = f' lang="{lang}"' if lang == "en" else ""
+            body.append(f'<p class="citation"{attr}>{_esc(spec.source[lang])}</p>')
+    by_report: dict[str, dict[str, list[tuple[str, Job]]]] = {}
+    for job in jobs:
+        rows = by_report.setdefault(job.report.name, {})
+        rows.setdefault(_row_label(job), []).append((job.lang, job))
+    for report_name, rows in by_report.items():
+        row_list = list(rows.values())
+        langs = list(dict.fromkeys(lang for cells in row_list for lang, _ in cells))
+        body.append(f'<section id="{_esc(report_name)}">')
+        body.append(f"<h2>{_esc(_heading(spec, report_name, row_list, records))}</h2>")
+        labelled = any(label for label in rows)
+        head = ["<th></th>"] if labelled else []
+        head += [f"<th>{_esc(LANG_NAMES.get(lang, lang or '—'))}</th>" for lang in langs]
+        body.append("<table><thead><tr>" + "".join(head) + "</tr></thead><tbody>")
+        for label, cells in rows.items():
+            by_lang = {lang: job for lang, job in cells}
+            tds = [f"<th>{_esc(label)}</th>"] if labelled else []
+            for lang in langs:
+                job = by_lang.get(lang)
+                content = (
+                    _cell(job, records.get(job.job_id), reports_dir)
+                    if job is not None
+                    else '<span class="missing">—</span>'
+                )
+                tds.append(f"<td>{content}</td>")
+            body.append("<tr>" + "".join(tds) + "</tr>")
+        body.append("</tbody></table></section>")
+    body.append(
+        '<footer><p>manifest: <a href="manifest.json">manifest.json</a> · '
+        "analysis build</p></footer>"
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_esc(title_zh)} · {_esc(title_en)}</title>\n<style>\n{{FONT}}\n"
+        f"{CSS.strip()}\n</style>\n</head>\n<body>\n<main>\n"
+        + "\n".join(body)
+        + "\n</main>\n</body>\n</html>\n"
+    )
+
+
+def with_font(page: str) -> str:
+    """Embed the font subset the page needs."""
+    from .export import _font_file, font_face_css, subset_font
+
+    _, family = _font_file()
+    return page.replace("{FONT}", font_face_css(subset_font(html_lib.unescape(page)), family), 1)
+
+
+def write_index(page: str, reports_dir: Path) -> bool:
+    """Write reports/index.html when its content changed; True when written."""
+    from ..io import write_text
+    from .cache import bytes_sha256
+
+    marker = reports_dir / STATE_DIR / "index.json"
+    target = reports_dir / "index.html"
+    digest = bytes_sha256(page.encode("utf-8"))
+    try:
+        previous = json.loads(marker.read_text(encoding="utf-8")).get("sha256")
+    except (OSError, ValueError):
+        previous = None
+    if previous == digest and target.exists():
+        return False
+    write_text(target, with_font(page))
+    write_text(marker, json.dumps({"sha256": digest}) + "\n")
+    return True

@@ -1,0 +1,236 @@
+"""Kernels forked from a warm template process: a fresh kernel per notebook at a fraction of
+the cost of starting one.
+
+A kernel normally starts a new Python, imports IPython and ipykernel, then the notebook imports
+pandas, matplotlib and the project: about two seconds of CPU per notebook on this machine,
+the largest cost of a build. Each local worker instead starts one *zygote*: a Python process
+that imports all of that once (the modules the notebooks import, found in their code), then
+forks a child per kernel. The child is a new process with its own memory, which becomes the
+kernel (`IPKernelApp`) on the connection file that jupyter_client wrote, so every notebook still
+gets a pristine namespace and module state no notebook code has touched. Only imports are
+shared, as with the kernel warm-up this replaces.
+
+`ZygoteKernelManager` is an `AsyncKernelManager` whose provisioner asks the zygote for the
+process instead of calling Popen; everything else (ports, signals, shutdown) is jupyter_client's.
+The zygote exits when its worker closes its stdin (or dies).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+# --------------------------------------------------------------------------- the zygote process
+
+
+def _reap(signum: int, frame: object) -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _child(request: dict[str, Any]) -> None:
+    """In the forked child: become the kernel described by `request`. Never returns."""
+    status = 1
+    try:
+        os.setsid()  # like jupyter_client's launcher: its own process group for interrupts
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        out = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        # A new process would draw its random state from the OS; so does each child.
+        import random
+
+        random.seed()
+        numpy = sys.modules.get("numpy")
+        if numpy is not None:
+            numpy.random.seed()
+        sys.argv = ["ipykernel_launcher", "-f", request["connection_file"]]
+        # IPKernelApp read JPY_PARENT_PID when the zygote imported it, before this environment
+        # existed: pass it explicitly, so the kernel exits if its worker dies (as a launched
+        # kernel does) and prints no terminal banner.
+        parent = request["env"].get("JPY_PARENT_PID")
+        if parent:
+            sys.argv.append(f"--IPKernelApp.parent_handle={int(parent)}")
+        from ipykernel.kernelapp import IPKernelApp
+
+        IPKernelApp.launch_instance(argv=sys.argv[1:])
+        status = 0
+    except SystemExit as exc:
+        status = exc.code if isinstance(exc.code, int) else 0
+    except BaseException:  # the kernel could not start: the manager sees the process end
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        os._exit(status)
+
+
+def serve(modules: Sequence[str]) -> None:
+    """The zygote's main loop: import, then fork one kernel per request line on stdin."""
+    import importlib
+
+    import ipykernel.ipkernel  # noqa: F401
+    import ipykernel.kernelapp  # noqa: F401
+
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # the notebook will report it in its own cell
+            pass
+    signal.signal(signal.SIGCHLD, _reap)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build decides what Ctrl-C means
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            _child(request)
+        print(json.dumps({"pid": pid}), flush=True)
+
+
+# --------------------------------------------------------------------------- the worker side
+
+
+class ForkedProcess:
+    """Enough of Popen's interface for jupyter_client to manage a kernel it did not start."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+        self.stdin = self.stdout = self.stderr = None
+
+    def poll(self) -> int | None:
+        """None while the kernel runs (a zombie counts as ended)."""
+        if self.returncode is None:
+            try:
+                state = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+                if state in ("Z", "X"):
+                    self.returncode = 0
+            except (OSError, IndexError):
+                self.returncode = 0
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Block until the kernel has ended."""
+        import time
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout or 0)
+            time.sleep(0.02)
+        return self.returncode or 0
+
+    def send_signal(self, signum: int) -> None:
+        """Signal the kernel."""
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        """SIGKILL the kernel."""
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        """SIGTERM the kernel."""
+        self.send_signal(signal.SIGTERM)
+
+
+class Zygote:
+    """A warm template process owned by one worker."""
+
+    def __init__(
+        self, python: Sequence[str], modules: Sequence[str], env: dict[str, str], cwd: str
+    ) -> None:
+        code = "import json, sys\nfrom analysis.build.zygote import serve\n"
+        code += "serve(json.loads(sys.argv[1]))\n"
+        self.process = subprocess.Popen(
+            [*python, "-c", code, json.dumps(list(modules))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            cwd=cwd,
+            text=True,
+            start_new_session=True,
+        )
+        self._ready = False
+
+    def fork(self, connection_file: str, cwd: str, env: dict[str, str], log: str) -> int:
+        """A new kernel process; its pid."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        if not self._ready:
+            if not json.loads(self.process.stdout.readline() or "{}").get("ready"):
+                raise RuntimeError("the kernel template process did not start")
+            self._ready = True
+        request = {"connection_file": connection_file, "cwd": cwd, "env": env, "log": log}
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        reply = self.process.stdout.readline()
+        if not reply:
+            raise RuntimeError("the kernel template process ended")
+        return int(json.loads(reply)["pid"])
+
+    def close(self) -> None:
+        """End the template process now (its kernels are shut down by their managers)."""
+        try:
+            if self.process.stdin:
+                self.process.stdin.close()
+        except OSError:
+            pass
+        self.process.kill()  # nothing to save; waiting for a clean exit only costs time
+        self.process.wait()
+
+
+def interpreter(argv: Sequence[str]) -> list[str] | None:
+    """The interpreter part of a kernelspec argv `python ... -m ipykernel_launcher -f {cf}`."""
+    argv = list(argv)
+    if "-m" not in argv:
+        return None
+    index = argv.index("-m")
+    if argv[index + 1 : index + 2] != ["ipykernel_launcher"]:
+        return None
+    return argv[:index]
+
+
+def manager_class() -> type:
+    """An AsyncKernelManager that launches through a Zygote (set as `zygote` on the instance)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class ZygoteKernelManager(AsyncKernelManager):
+        zygote: Zygote | None = None
+        console_path: str = os.devnull
+
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            provisioner = self.provisioner
+            assert provisioner is not None and self.zygote is not None
+            connection_file = kernel_cmd[kernel_cmd.index("-f") + 1]
+            env = {key: str(value) for key, value in kw.get("env", os.environ).items()}
+            env["JPY_PARENT_PID"] = str(os.getpid())  # what jupyter_client's launcher sets
+            cwd = str(kw.get("cwd") or os.getcwd())
+            pid = self.zygote.fork(connection_file, cwd, env, self.console_path)
+            process = ForkedProcess(pid)
+            provisioner.process = process  # type: ignore[attr-defined]
+            provisioner.pid = pid  # type: ignore[attr-defined]
+            provisioner.pgid = pid  # type: ignore[attr-defined]  # setsid made it a leader
+            provisioner.cwd = cwd  # type: ignore[attr-defined]
+            self._reconcile_connection_info(provisioner.connection_info)
+
+    return ZygoteKernelManager

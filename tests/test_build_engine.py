@@ -1,0 +1,321 @@
+"""End-to-end builds of the fixture project: real kernels, real papermill, real WeasyPrint."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from analysis.build import export
+from analysis.build.engine import BuildOptions, build, update_notebooks
+from analysis.build.progress import QUIET
+
+FIXTURE = Path(__file__).parent / "fixtures" / "build"
+ALL_JOBS = ["chart.zh", "chart.en", "fragile.1", "fragile.0"]
+
+
+def copy_project(where: Path) -> Path:
+    shutil.copytree(FIXTURE, where)
+    # The code whose change must rebuild everything; a stand-in for src/analysis, which other
+    # people may edit while the tests run.
+    (where / "package").mkdir()
+    (where / "package" / "module.py").write_text("VALUE = 1\n", encoding="utf-8")
+    return where
+
+
+def run(project: Path, **kwargs):
+    stream = io.StringIO()
+    options = BuildOptions(
+        reports_file=project / "reports.toml",
+        verbosity=QUIET,
+        stream=stream,
+        jobs=2,
+        package_dir=project / "package",
+    )
+    for key, value in kwargs.items():
+        setattr(options, key, value)
+    summary = build(options)
+    return summary, stream.getvalue()
+
+
+def files(reports: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(reports).as_posix(): p.read_bytes()
+        for p in sorted(reports.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One full build of the fixture project (one job fails on purpose)."""
+    project = copy_project(tmp_path_factory.mktemp("first") / "project")
+    summary, text = run(project)
+    return project, summary, text
+
+
+def test_failing_job_keeps_its_notebook_and_others_go_on(built) -> None:
+    project, summary, text = built
+    reports = project / "reports"
+    assert summary.exit_code == 1
+    assert sorted(summary.built) == ["chart.en", "chart.zh", "fragile.1"]
+    assert [job for job, _ in summary.failed] == ["fragile.0"]
+    assert "ZeroDivisionError" in summary.failed[0][1]
+    assert "failed: fragile.0: ZeroDivisionError" in text and "logs/fragile.0.log" in text
+    failed = nbformat.read(reports / "notebooks" / "fragile.0.ipynb", as_version=4)
+    errors = [o for c in failed.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors and errors[0].ename == "ZeroDivisionError"
+    assert not (reports / "html" / "fragile.0.html").exists()
+    assert "ZeroDivisionError: division by zero" in (reports / "logs/fragile.0.log").read_text()
+    for name in ("html/chart.zh.html", "pdf/chart.en.pdf", "html/fragile.1.html"):
+        assert (reports / name).stat().st_size > 1000
+
+
+def test_executed_notebook_has_readable_parameters_and_no_volatile_metadata(built) -> None:
+    project, _, _ = built
+    raw = (project / "reports/notebooks/chart.zh.ipynb").read_text(encoding="utf-8")
+    nb = nbformat.reads(raw, as_version=4)
+    injected = next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
+    assert injected.source == '# Parameters\nregion = "华东"\nlang = "zh"\n'
+    assert "\\u534e" not in raw
+    assert nb.metadata.papermill["parameters"] == {"region": "华东", "lang": "zh"}
+    assert nb.metadata.papermill["input_path"] == "notebooks/chart.ipynb"
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", raw)  # no timestamps
+    assert str(project) not in raw and "/tmp/" not in raw
+    counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
+    assert counts == list(range(1, len(counts) + 1))
+
+
+def test_html_reports_open_offline_in_their_language(built) -> None:
+    project, _, _ = built
+    zh = (project / "reports/html/chart.zh.html").read_text(encoding="utf-8")
+    en = (project / "reports/html/chart.en.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in zh and '<html lang="en">' in en
+    assert "<h1>华东示例报告</h1>" in zh and "<h1>Example report: 华东</h1>" in en
+    assert "资料来源：测试用数据" in zh and "Source: test data" in en
+    for page in (zh, en):
+        assert export.find_remote_urls(page) == []
+        assert "<script" not in page
+        assert "data:image/png;base64," in page  # the chart is embedded
+        assert "font/otf;base64," in page
+        assert "values.json" in page  # the citation
+    assert "total = 28" in zh
+
+
+def test_manifest_and_index_describe_every_output(built) -> None:
+    project, _, _ = built
+    reports = project / "reports"
+    text = (reports / "manifest.json").read_text(encoding="utf-8")
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", text)
+    manifest = json.loads(text)
+    jobs = manifest["jobs"]
+    assert sorted(jobs) == sorted(ALL_JOBS)
+    chart = jobs["chart.zh"]
+    data = (project / "data/raw/values.json").read_bytes()
+    import hashlib
+
+    assert chart["inputs"]["data/raw/values.json"] == hashlib.sha256(data).hexdigest()
+    assert chart["params"] == {"region": "华东", "lang": "zh"}
+    assert chart["status"] == "ok" and chart["up_to_date"] is True
+    html = (reports / "html/chart.zh.html").read_bytes()
+    assert chart["outputs"]["html/chart.zh.html"]["sha256"] == hashlib.sha256(html).hexdigest()
+    assert jobs["fragile.0"]["status"] == "failed" and jobs["fragile.0"]["up_to_date"] is False
+    environment = manifest["environments"][chart["environment"]]
+    assert environment["packages"]["papermill"] == "2.7.0"
+    assert "commit" in chart["git"]
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    for link in (
+        "html/chart.zh.html",
+        "html/chart.en.html",
+        "pdf/chart.zh.pdf",
+        "pdf/chart.en.pdf",
+    ):
+        assert f'href="{link}"' in index
+    assert "中文" in index and "English" in index
+    assert 'href="notebooks/fragile.0.ipynb">failed' in index
+    assert export.find_remote_urls(index) == []
+
+
+def test_noop_rebuild_skips_and_input_changes_rebuild(built, tmp_path) -> None:
+    project = copy_project(tmp_path / "project")
+    shutil.copytree(built[0] / "reports", project / "reports")
+    html = project / "reports/html/chart.zh.html"
+    before = html.stat().st_mtime_ns
+    summary, _ = run(project, only=("chart",))
+    assert summary.built == [] and sorted(summary.skipped) == ["chart.en", "chart.zh"]
+    assert html.stat().st_mtime_ns == before
+    # The notebook reads this data file: changing it makes both languages stale.
+    values = project / "data/raw/values.json"
+    values.write_text('{"江苏": 13, "广东": 9, "浙江": 7}\n', encoding="utf-8")
+    summary, _ = run(project, only=("chart",), params={"lang": "en"})
+    assert summary.built == ["chart.en"] and summary.exit_code == 0
+    assert "total = 29" in (project / "reports/html/chart.en.html").read_text(encoding="utf-8")
+    manifest = json.loads((project / "reports/manifest.json").read_text(encoding="utf-8"))
+    assert manifest["jobs"]["chart.zh"]["up_to_date"] is False  # stale, not rebuilt
+    assert manifest["jobs"]["chart.en"]["up_to_date"] is True
+    summary, _ = run(project, only=("fragile",), params={"divisor": "1"}, force=True)
+    assert summary.built == ["fragile.1"]
+    # A change in the package code makes every report stale.
+    (project / "package" / "module.py").write_text("VALUE = 2\n", encoding="utf-8")
+    summary, _ = run(project, only=("fragile",), params={"divisor": "1"})
+    assert summary.built == ["fragile.1"]
+
+
+def test_two_clean_builds_are_byte_identical(built, tmp_path) -> None:
+    project = copy_project(tmp_path / "elsewhere" / "project")
+    summary, _ = run(project, jobs=1)
+    first, second = files(built[0] / "reports"), files(project / "reports")
+    assert sorted(first) == sorted(second)
+    different = [name for name in first if first[name] != second[name]]
+    assert different == []
+    assert summary.exit_code == 1  # the same job failed the same way
+
+
+def test_interrupted_build_leaves_no_partial_file_and_resumes(tmp_path) -> None:
+    project = copy_project(tmp_path / "project")
+    reports = project / "reports"
+    # The engine in its own process, as `analysis build` runs it (the CLI only parses options).
+    script = (
+        "import sys; from pathlib import Path\n"
+        "from analysis.build.engine import BuildOptions, build\n"
+        f"project = Path({str(project)!r})\n"
+        "options = BuildOptions(reports_file=project / 'reports.toml', jobs=1,\n"
+        "    package_dir=project / 'package')\n"
+        "sys.exit(build(options).exit_code)\n"
+    )
+    command = [sys.executable, "-c", script]
+    psutil = pytest.importorskip("psutil")
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    tree = psutil.Process(process.pid)
+    seen: set[int] = set()  # every worker, template process and kernel of the build
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and not list((reports / ".build").glob("chart.*.json")):
+        try:
+            seen.update(child.pid for child in tree.children(recursive=True))
+        except psutil.Error:
+            pass
+        time.sleep(0.1)
+    seen.update(child.pid for child in tree.children(recursive=True))
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err.decode()
+    assert "interrupted" in err.decode()
+    assert len(seen) >= 2  # a worker and at least one kernel were running
+    leftovers = [p for p in reports.rglob("*") if p.name.endswith(".tmp")]
+    assert leftovers == []
+    done = sorted(p.stem for p in (reports / ".build").glob("*.*.json"))
+    assert 1 <= len(done) < len(ALL_JOBS)
+    for job in done:  # whatever has a record is complete
+        record = json.loads((reports / ".build" / f"{job}.json").read_text())
+        for name, info in record["outputs"].items():
+            assert (reports / name).stat().st_size == info["size"]
+    # Nothing the interrupted build started is left running.
+    time.sleep(1)
+    alive = []
+    for pid in seen:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                alive.append(pid)
+        except psutil.NoSuchProcess:
+            continue
+    assert alive == []
+    summary, _ = run(project)
+    assert sorted(summary.skipped) == done
+    finished = summary.built + summary.skipped + [job for job, _ in summary.failed]
+    assert sorted(finished) == sorted(ALL_JOBS)
+
+
+def test_update_notebooks_in_place_is_deterministic(tmp_path) -> None:
+    project = copy_project(tmp_path / "project")
+    options = BuildOptions(
+        reports_file=project / "reports.toml",
+        package_dir=project / "package",
+        only=("chart",),
+        verbosity=QUIET,
+        stream=io.StringIO(),
+        jobs=1,
+    )
+    assert update_notebooks(options) == 0
+    path = project / "notebooks/chart.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    assert "papermill" not in nb.metadata
+    assert not any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1))
+    assert any(o.output_type == "display_data" for c in code for o in c.outputs)
+    assert all("execution" not in c.metadata and "papermill" not in c.metadata for c in nb.cells)
+    before = path.read_bytes()
+    options.stream = io.StringIO()
+    assert update_notebooks(options, check=True) == 0  # what the code produces again
+    assert path.read_bytes() == before
+    assert b"total = 28" in before
+    path.write_bytes(before.replace(b"total = 28", b"total = 27"))  # a stale output
+    options.stream = io.StringIO()
+    assert update_notebooks(options, check=True) == 1
+    assert "chart.ipynb: differs" in options.stream.getvalue()
+
+
+def test_dask_executor_on_a_local_cluster_gives_the_same_bytes(built, tmp_path) -> None:
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+
+    project = copy_project(tmp_path / "project")
+    with LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        worker_dashboard_address=None,
+    ) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        summary, _ = run(
+            project,
+            executor="dask",
+            scheduler=cluster.scheduler_address,
+            only=("fragile",),
+            params={"divisor": "1"},
+        )
+    assert summary.built == ["fragile.1"] and summary.exit_code == 0
+    for name in ("notebooks/fragile.1.ipynb", "html/fragile.1.html"):
+        assert (project / "reports" / name).read_bytes() == (
+            built[0] / "reports" / name
+        ).read_bytes()
+
+
+def test_a_broken_template_process_falls_back_to_a_new_kernel(tmp_path, monkeypatch) -> None:
+    from analysis.build import execute, zygote
+
+    project = copy_project(tmp_path / "project")
+    monkeypatch.setattr(zygote, "interpreter", lambda argv: ["/bin/false"])
+    rt = execute.Runtime(use_zygote=True)
+    notebook = project / "notebooks" / "fragile.ipynb"
+    task = execute.Task(
+        job_id="fragile.7",
+        notebook=str(notebook),
+        params={"divisor": 7},
+        kernel="analysis",
+        cwd=str(notebook.parent),
+        root=str(project),
+        formats=(),
+    )
+    try:
+        result = execute.run_task(task, rt)
+        # The template process is given up for good: kernels start the usual way.
+        assert rt._zygotes == {"analysis": None}
+    finally:
+        rt.close()
+    assert result.ok, result.log
+    nb = nbformat.reads(result.notebook.decode(), as_version=4)
+    assert "result = 1.4285714285714286" in "".join(
+        o.get("text", "") for c in nb.cells for o in c.get("outputs", [])
+    )

@@ -1,0 +1,200 @@
+"""HTML and PDF export of an executed notebook, and the notebook clean-up (no kernel needed)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from analysis.build import export
+from analysis.build.execute import normalise_notebook
+
+# A 2x2 PNG, enough to check that figures are embedded, not linked.
+PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb"
+    "6QAAAABJRU5ErkJggg=="
+)
+CHINESE = "直骨关门：江苏省先进制造业集群"
+
+
+def executed_notebook() -> nbformat.NotebookNode:
+    code = new_code_cell("display(...)", execution_count=3)
+    code.outputs = [
+        new_output("display_data", data={"text/markdown": f"# 报告标题\n\n{CHINESE}。"}),
+        new_output("display_data", data={"image/png": PNG, "text/plain": "<Figure>"}),
+        new_output(
+            "display_data",
+            data={"text/html": "<table><tr><th>省份</th><td>12</td></tr></table>"},
+        ),
+        new_output("stream", name="stdout", text="total = 28\n"),
+    ]
+    hidden = new_code_cell("secret_code_line = 1", execution_count=4)
+    removed = new_code_cell("x", execution_count=5)
+    removed.outputs = [new_output("stream", name="stdout", text="internal check passed\n")]
+    removed.metadata["tags"] = ["remove-cell"]
+    nb = new_notebook(cells=[new_markdown_cell("## 第一节"), code, hidden, removed])
+    for index, cell in enumerate(nb.cells):
+        cell["id"] = f"cell{index}"
+    return nb
+
+
+OPTIONS = {
+    "job_id": "demo.zh",
+    "title": None,
+    "citation": "资料来源：赛迪智库。",
+    "series": "测试报告",
+    "lang": "zh",
+    "notebook": "notebooks/demo.ipynb",
+    "params": {"lang": "zh", "province": "江苏"},
+    "key": "0123456789abcdef0123",
+}
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory) -> str:
+    html, title = export.render_html(
+        executed_notebook(), OPTIONS, notebook_dir=str(tmp_path_factory.mktemp("nb"))
+    )
+    assert title == "报告标题"
+    return html
+
+
+def test_html_is_a_self_contained_reader_page(page: str) -> None:
+    assert page.startswith('<!DOCTYPE html>\n<html lang="zh-CN">')
+    assert "<title>报告标题</title>" in page
+    # The notebook's heading moved into the title block: exactly one h1.
+    assert len(re.findall(r"<h1\b", page)) == 1
+    assert '<p class="citation">资料来源：赛迪智库。</p>' in page
+    assert "secret_code_line" not in page and "display(...)" not in page  # no code
+    assert "internal check passed" not in page  # a cell tagged remove-cell is left out
+    assert "In&nbsp;[" not in page and "Out[" not in page  # no prompts
+    assert f"data:image/png;base64,{PNG}" in page  # the figure is embedded
+    assert "<script" not in page
+    assert export.find_remote_resources(page) == []
+    assert export.find_remote_urls(page) == []
+    assert "province=江苏" in page and "0123456789abcdef" in page  # provenance footer
+    assert "@page" in page and "size: A4" in page and "counter(page)" in page
+
+
+def _embedded_font(page: str):
+    from fontTools.ttLib import TTFont
+
+    match = re.search(r"url\(data:font/otf;base64,([A-Za-z0-9+/=]+)\)", page)
+    assert match, "the page embeds no font"
+    return TTFont(io.BytesIO(base64.b64decode(match.group(1))))
+
+
+def _outline(font, char: str):
+    from fontTools.pens.recordingPen import RecordingPen
+
+    pen = RecordingPen()
+    glyphs = font.getGlyphSet()
+    glyphs[font.getBestCmap()[ord(char)]].draw(pen)
+    return pen.value
+
+
+def test_embedded_font_is_the_simplified_chinese_face_with_every_character(page: str) -> None:
+    from fontTools.ttLib import TTFont
+
+    font = _embedded_font(page)
+    assert font["name"].getDebugName(1) == "Noto Sans CJK SC"
+    cmap = font.getBestCmap()
+    assert all(ord(c) in cmap for c in CHINESE + "报告标题省份第一节")
+    assert len(cmap) < 1000  # a subset, not the 65,535-glyph face
+    # 直 and 骨 are drawn differently in Japanese; the page must carry the Chinese forms.
+    path, family = export._font_file()
+    sc = TTFont(str(path), fontNumber=export._face_index(path, family), lazy=True)
+    jp = TTFont(str(path), fontNumber=export._face_index(path, "Noto Sans CJK JP"), lazy=True)
+    for char in "直骨":
+        assert _outline(font, char) == _outline(sc, char)
+        assert _outline(font, char) != _outline(jp, char)
+
+
+def _margin_text(box) -> str:
+    text = getattr(box, "text", "") or ""
+    return text + "".join(_margin_text(child) for child in getattr(box, "children", []))
+
+
+def test_pdf_is_a4_with_page_numbers_and_byte_identical(page: str, tmp_path) -> None:
+    import weasyprint
+
+    first = export.render_pdf(page, base_url=str(tmp_path))
+    second = export.render_pdf(page, base_url=str(tmp_path))
+    assert first == second
+    assert first.startswith(b"%PDF-")
+    assert b"/CreationDate" not in first and b"/ModDate" not in first
+    document = weasyprint.HTML(string=page, base_url=str(tmp_path)).render()
+    sheet = document.pages[0]
+    assert (round(sheet.width * 25.4 / 96), round(sheet.height * 25.4 / 96)) == (210, 297)
+    margins = "".join(_margin_text(box) for box in sheet._page_box.children)
+    assert f"1 / {len(document.pages)}" in margins
+    # Inspect the structure in an uncompressed rendering of the same page.
+    plain = document.write_pdf(uncompressed_pdf=True, full_fonts=True)
+    assert plain.count(b"/FontFile3") == 1  # one font, fully embedded, no fake-bold copy
+    assert b"Noto-Sans-CJK-SC" in plain
+
+
+def test_remote_resources_are_found_but_links_are_not_resources() -> None:
+    page = (
+        '<script src="https://cdn.example.com/require.js"></script>'
+        '<link rel="stylesheet" href="//fonts.example.org/css">'
+        "<style>@font-face { src: url('https://x.example.net/f.woff2') }</style>"
+        '<img src="data:image/png;base64,AAAA">'
+        '<a href="https://www.ccidreport.com/article">source</a>'
+    )
+    assert export.find_remote_resources(page) == [
+        "https://cdn.example.com/require.js",
+        "//fonts.example.org/css",
+        "https://x.example.net/f.woff2",
+    ]
+    assert "https://www.ccidreport.com/article" in export.find_remote_urls(page)
+
+
+def test_render_refuses_a_page_that_would_load_remote_resources(tmp_path) -> None:
+    nb = executed_notebook()
+    nb.cells[1].outputs.append(
+        new_output("display_data", data={"text/html": '<img src="https://example.com/x.png">'})
+    )
+    with pytest.raises(ValueError, match="remote resources.*example.com"):
+        export.render_html(nb, OPTIONS, notebook_dir=str(tmp_path))
+
+
+def test_normalise_removes_volatile_metadata_and_numbers_cells() -> None:
+    nb = executed_notebook()
+    nb.metadata["papermill"] = {
+        "start_time": "2026-01-01T00:00:00",
+        "end_time": "2026-01-01T00:00:05",
+        "duration": 5.0,
+        "input_path": "/work/repo/notebooks/demo.ipynb",
+        "output_path": "/tmp/xyz/executed.ipynb",
+        "parameters": {"province": "江苏"},
+        "environment_variables": {},
+        "exception": None,
+    }
+    injected = new_code_cell('province = "江苏"', execution_count=7)
+    injected.metadata["tags"] = ["injected-parameters"]
+    nb.cells.insert(1, injected)
+    for cell in nb.cells:
+        cell.metadata["papermill"] = {"start_time": "x", "end_time": "y", "duration": 1.0}
+        cell.metadata["execution"] = {"iopub.execute_input": "2026-01-01T00:00:00Z"}
+    nb.cells[2].outputs[3]["text"] = "read /work/repo/data/raw/x.csv\n"
+    clean = normalise_notebook(
+        nb, "/work/repo", commit=False, output="reports/notebooks/demo.zh.ipynb"
+    )
+    assert clean.metadata.papermill == {
+        "input_path": "notebooks/demo.ipynb",
+        "output_path": "reports/notebooks/demo.zh.ipynb",
+        "parameters": {"province": "江苏"},
+    }
+    assert [c.get("execution_count") for c in clean.cells if c.cell_type == "code"] == [1, 2, 3, 4]
+    assert clean.cells[1]["id"] == "injected-parameters"
+    assert all("execution" not in c.metadata and "papermill" not in c.metadata for c in clean.cells)
+    assert clean.cells[2].outputs[3]["text"] == "read data/raw/x.csv\n"
+    text = nbformat.writes(clean)
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", text)  # no timestamps left
+    committed = normalise_notebook(nb, "/work/repo", commit=True)
+    assert "papermill" not in committed.metadata
