@@ -1,0 +1,191 @@
+"""Charts: drawn from the tables in both languages, saved for slides, legible and deterministic."""
+
+from __future__ import annotations
+
+import itertools
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from analysis import figures, load, paths  # noqa: E402
+from analysis import narrative as nv  # noqa: E402
+from analysis.errors import UnknownProvinceError  # noqa: E402
+from analysis.style import missing_glyphs  # noqa: E402
+
+CHARTS = (
+    "policy_timeline",
+    "winners_by_industry",
+    "winners_by_province",
+    "region_split",
+    "strategy_comparison",
+    "amoled_indicators",
+    "localisation_gap",
+    "equipment_concentration",
+)
+MAPS = ("winners_map", "cluster_terms_map")
+LANGS = ("zh", "en")
+
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory):
+    """Every chart in both languages, drawn once, saved into a temporary figures folder."""
+    folder = tmp_path_factory.mktemp("figures")
+    patch = pytest.MonkeyPatch()
+    patch.setattr(paths, "FIGURES", folder)
+    # All of them stay open for inspection; pyplot would warn from the 21st on.
+    patch.setitem(matplotlib.rcParams, "figure.max_open_warning", 0)
+    out = {}
+    for name in CHARTS + MAPS:
+        for lang in LANGS:
+            fig = getattr(figures, name)(lang)
+            fig.canvas.draw()
+            out[name, lang] = fig
+    yield folder, out
+    plt.close("all")
+    patch.undo()
+
+
+@pytest.fixture
+def figures_in_tmp(tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "FIGURES", tmp_path)
+    yield tmp_path
+    plt.close("all")
+
+
+def _out_of_view_tick_labels(fig):
+    """Labels of ticks that the locator made outside the axis limits (they are not drawn)."""
+    hidden = set()
+    for ax in fig.axes:
+        for axis, (lo, hi) in (
+            (ax.xaxis, sorted(ax.get_xlim())),
+            (ax.yaxis, sorted(ax.get_ylim())),
+        ):
+            for tick in axis.get_major_ticks():
+                if not lo - 1e-9 <= tick.get_loc() <= hi + 1e-9:
+                    hidden.update((id(tick.label1), id(tick.label2)))
+    return hidden
+
+
+def _texts(fig):
+    """Every visible, non-empty text artist of the figure (titles, labels, ticks, notes)."""
+    hidden = _out_of_view_tick_labels(fig)
+    return [
+        artist
+        for artist in fig.findobj(matplotlib.text.Text)
+        if artist.get_visible() and artist.get_text().strip() and id(artist) not in hidden
+    ]
+
+
+def _boxes(fig, texts):
+    renderer = fig.canvas.get_renderer()
+    return [(t, t.get_window_extent(renderer)) for t in texts]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("name", CHARTS + MAPS)
+def test_chart_is_saved_for_slides_with_a_source_caption(name, lang, drawn):
+    folder, done = drawn
+    fig = done[name, lang]
+    stems = {p.stem for p in folder.iterdir() if p.suffix in (".png", ".svg")}
+    mine = [s for s in stems if s.endswith(f"_{lang}")]
+    assert len(stems) == len(CHARTS + MAPS) * len(LANGS)  # one stem per chart and language
+    assert all((folder / f"{s}.png").is_file() and (folder / f"{s}.svg").is_file() for s in mine)
+    caption = fig._supxlabel.get_text() if fig._supxlabel else ""
+    prefix = nv.templates(lang)["common"]["caption_prefix"]
+    titles = set(load("cited_sentences")["article_title"])
+    assert caption.replace("\n", "").startswith(prefix)
+    assert any(t in caption.replace("\n", "") for t in titles)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("name", CHARTS + MAPS)
+def test_every_character_has_a_glyph(name, lang, drawn):
+    fig = drawn[1][name, lang]
+    assert missing_glyphs(t.get_text() for t in _texts(fig)) == set()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("name", CHARTS)
+def test_value_axes_name_their_unit(name, lang, drawn):
+    fig = drawn[1][name, lang]
+    for ax in fig.axes:
+        if not ax.get_visible() or not ax.axison:
+            continue
+        has_x_values = bool(ax.get_xticks().size) and ax.xaxis.get_visible()
+        labelled = [t for t in ax.get_xticklabels() if t.get_text().strip()]
+        if has_x_values and labelled:
+            assert ax.get_xlabel().strip(), f"{name} ({lang}): an x axis without a unit"
+        if name == "policy_timeline":
+            assert ax.get_ylabel().strip(), "the time axis names its unit"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("name", CHARTS)
+def test_labels_neither_overlap_nor_leave_the_figure(name, lang, drawn):
+    assert _layout_problems(drawn[1][name, lang]) == []
+
+
+def _layout_problems(fig):
+    """Texts that stick out of the figure, and pairs of texts that overlap."""
+    boxes = _boxes(fig, _texts(fig))
+    width, height = fig.canvas.get_width_height()
+    problems = []
+    for text, box in boxes:
+        if box.x0 < -1 or box.y0 < -1 or box.x1 > width + 1 or box.y1 > height + 1:
+            problems.append(f"{text.get_text()!r} is cut")
+    for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2):
+        overlap_w = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
+        overlap_h = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
+        if overlap_w > 1 and overlap_h > 1:
+            problems.append(f"{a.get_text()!r} overlaps {b.get_text()!r}")
+    return problems
+
+
+def test_the_layout_check_finds_overlaps_and_cut_labels():
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.set_xlabel("单位（个）")
+    ax.text(0.5, 0.5, "江苏 8", transform=ax.transAxes)
+    ax.text(0.52, 0.5, "浙江 7", transform=ax.transAxes)
+    fig.text(0.9, 0.1, "a label far too long for the figure")
+    fig.canvas.draw()
+    problems = _layout_problems(fig)
+    assert any("overlaps" in p for p in problems)
+    assert any("is cut" in p for p in problems)
+    plt.close(fig)
+
+
+def test_values_shown_come_from_the_tables(drawn):
+    fig = drawn[1]["winners_by_industry", "en"]
+    ax = fig.axes[0]
+    frame = load("national_clusters_by_industry")
+    widths = sorted(p.get_width() for p in ax.patches)
+    assert widths == sorted(frame["clusters"].astype(float))
+    names = {t.get_text().replace("\n", " ") for t in ax.get_yticklabels()}
+    assert set(frame["industry_en"]) == names
+
+
+def test_the_same_chart_gives_the_same_bytes(figures_in_tmp):
+    figures.equipment_concentration("zh")
+    first = {p.name: p.read_bytes() for p in figures_in_tmp.iterdir()}
+    plt.close("all")
+    figures.equipment_concentration("zh")
+    second = {p.name: p.read_bytes() for p in figures_in_tmp.iterdir()}
+    assert first == second
+
+
+def test_province_locator_highlights_the_province(figures_in_tmp):
+    fig = figures.province_locator("Jiangsu", "en")
+    gids = {a.get_gid() for a in fig.findobj() if a.get_gid()}
+    assert "highlight" in gids
+    assert (figures_in_tmp / "province_320000_map_en.png").exists()
+
+
+def test_bad_language_and_province_are_rejected():
+    with pytest.raises(nv.UnknownLanguageError, match="zh, en"):
+        figures.winners_by_industry("de")
+    with pytest.raises(UnknownProvinceError, match="Nearest valid names"):
+        figures.province_locator("Jiangsuu", "en")

@@ -1,0 +1,207 @@
+"""The report notebooks and reports.toml: structure, committed outputs, rendered HTML."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from analysis import load, paths
+from analysis import narrative as nv
+from analysis.build import export
+from analysis.build.spec import UnknownSelectionError, load_spec, select
+from analysis.provinces import mainland, resolve
+
+REPORTS_FILE = paths.ROOT / "reports.toml"
+NOTEBOOKS = ("cluster_policy", "amoled_industry", "province_profile", "source_audit")
+
+
+def _notebook(name: str) -> nbformat.NotebookNode:
+    return nbformat.read(paths.NOTEBOOKS / f"{name}.ipynb", as_version=4)
+
+
+def _indicator(table: str, name: str):
+    frame = load(table)
+    return frame.loc[frame["indicator"] == name].iloc[0]
+
+
+def _page(nb: nbformat.NotebookNode, lang: str) -> str:
+    page, _ = export.render_html(nb, {"lang": lang}, notebook_dir=str(paths.NOTEBOOKS))
+    return page
+
+
+def _visible_text(page: str) -> str:
+    """The page's text as a reader sees it: no tags, no embedded data, no note markers."""
+    body = page.split("<body>", 1)[1]
+    body = re.sub(r"<style>.*?</style>", "", body, flags=re.S)
+    body = re.sub(r'<sup class="an-ref">.*?</sup>', "", body, flags=re.S)
+    return re.sub(r"<[^>]+>", "", body)
+
+
+# --------------------------------------------------------------------------- reports.toml
+
+
+def test_reports_toml_declares_every_report_and_grid():
+    spec = load_spec(REPORTS_FILE)
+    assert list(spec.reports) == list(NOTEBOOKS)
+    jobs = select(spec)
+    by_report = {}
+    for report, params in jobs:
+        by_report.setdefault(report.name, []).append(params)
+    for name in NOTEBOOKS:
+        assert {p["lang"] for p in by_report[name]} == {"zh", "en"}
+        assert set(spec.reports[name].formats) == {"html", "pdf"}
+    provinces = {p["province"] for p in by_report["province_profile"]}
+    assert provinces == {unit.short_zh for unit in mainland()}
+    assert len(by_report["province_profile"]) == 2 * len(mainland())
+
+
+def test_unknown_province_or_language_is_rejected_before_any_kernel_starts():
+    spec = load_spec(REPORTS_FILE)
+    with pytest.raises(UnknownSelectionError) as exc:
+        select(spec, ["province_profile"], {"province": "火星"})
+    assert "江苏" in str(exc.value) and "西藏" in str(exc.value)  # the valid values are listed
+    with pytest.raises(UnknownSelectionError) as exc:
+        select(spec, ["cluster_policy"], {"lang": "fr"})
+    assert "zh, en" in str(exc.value)
+    # Any alias the reference table knows is accepted.
+    ((_, params),) = select(spec, ["province_profile"], {"province": "Jiangsu", "lang": "en"})
+    assert params["province"] == "江苏"
+
+
+# --------------------------------------------------------------------------- notebooks
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_structure(name):
+    nb = _notebook(name)
+    assert nb.metadata["kernelspec"] == {
+        "name": "analysis",
+        "display_name": "Python (analysis)",
+        "language": "python",
+    }
+    first = nb.cells[0]
+    assert "parameters" in first.metadata.get("tags", [])
+    assert re.search(r'^lang: Literal\["zh", "en"\] = "zh"$', first.source, re.M)
+    for cell in nb.cells:
+        # Words are rendered from templates: no Markdown cell could hold a number or a language.
+        assert cell.cell_type == "code"
+        if "figures." in cell.source:
+            assert cell.source.rstrip().endswith("plt.show()")
+    imports = "\n".join(c.source for c in nb.cells)
+    assert "from analysis import" in imports
+
+
+def test_province_profile_default_is_a_known_province():
+    source = _notebook("province_profile").cells[0].source
+    default = re.search(r'^province = "([^"]+)"', source, re.M).group(1)
+    assert resolve(default).is_mainland
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_committed_notebooks_carry_clean_outputs(name):
+    nb = _notebook(name)
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    assert outputs, "the committed notebook has no outputs; run analysis build --update-notebooks"
+    kinds = {o.output_type for o in outputs}
+    assert kinds <= {"display_data"}, f"errors, prints or stray reprs: {kinds}"
+    text = json.dumps([o.get("data", {}).get("text/plain", "") for o in outputs])
+    assert " at 0x" not in text and str(paths.ROOT) not in text
+    assert any("image/png" in o.get("data", {}) for o in outputs) or name == "source_audit"
+
+
+# --------------------------------------------------------------------------- rendered HTML
+
+
+def test_cluster_policy_html_shows_the_key_figures_of_the_tables():
+    page = _page(_notebook("cluster_policy"), "zh")
+    text = _visible_text(page)
+    total = _indicator("cluster_indicators", "competition_winners")
+    share = _indicator("cluster_indicators", "provinces_naming_clusters_share")
+    naming = _indicator("cluster_indicators", "provinces_naming_clusters")
+    assert nv.format_count(total["value"], "zh", "家") in text
+    assert nv.format_percent(share["value"], "zh") in text
+    assert nv.format_count(naming["value"], "zh", "个") in text
+    industries = load("national_clusters_by_industry").sort_values(
+        ["clusters", "position"], ascending=[False, True]
+    )
+    for row in industries.head(3).itertuples():  # the text names the three largest
+        assert f"{row.industry_zh}（{nv.format_count(row.clusters, 'zh', '个')}）" in text
+    rounds = load("cluster_competition_rounds")
+    for row in rounds.itertuples():
+        assert nv.format_count(row.winners, "zh", "家") in text
+        assert nv.format_month(row.launched, "zh") in text
+    # Each key number's note quotes its sentence.
+    sentences = load("cited_sentences").set_index("sentence_id")["text"]
+    assert sentences[total["sentence_id"]] in text
+
+
+def test_amoled_html_shows_the_key_figures_of_the_tables():
+    page = _page(_notebook("amoled_industry"), "zh")
+    text = _visible_text(page)
+    for name in ("new_display_investment", "amoled_investment", "amoled_output_value"):
+        row = _indicator("amoled_indicators", name)
+        shown = nv.format_value(row["value"], row["unit"], "zh", row["qualifier"])
+        assert shown in text, shown
+    built = _indicator("amoled_indicators", "amoled_lines_built")
+    assert nv.format_count(built["value"], "zh", "条") in text
+    for row in load("amoled_equipment_concentration").itertuples():
+        assert row.equipment_zh in text
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_html_is_self_contained_and_declares_its_language(name):
+    page = _page(_notebook(name), "zh")
+    assert export.find_remote_resources(page) == []
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page, re.I)
+    assert '<html lang="zh-CN">' in page
+    assert "Noto Sans CJK SC" in page
+
+
+def test_english_report_renders_amounts_the_english_way(tmp_path):
+    """Run the AMOLED notebook with lang="en" (as the build does) and read its HTML."""
+    import papermill
+
+    out = tmp_path / "amoled_en.ipynb"
+    papermill.execute_notebook(
+        str(paths.NOTEBOOKS / "amoled_industry.ipynb"),
+        str(out),
+        parameters={"lang": "en"},
+        kernel_name="analysis",
+        cwd=str(paths.NOTEBOOKS),
+        progress_bar=False,
+    )
+    page = _page(nbformat.read(out, as_version=4), "en")
+    text = _visible_text(page)
+    investment = _indicator("amoled_indicators", "new_display_investment")
+    output = _indicator("amoled_indicators", "amoled_output_value")
+    assert "more than " + nv.format_amount(investment["value"], "en") in text  # RMB 1.2 trillion
+    assert nv.format_amount(output["value"], "en") in text  # RMB 21 billion
+    # Chinese amounts appear only in the notes that quote the original sentences.
+    prose = re.sub(r'<ol class="an-notes">.*?</ol>', "", page, flags=re.S)
+    assert not re.search(r"[0-9.]+万?亿元", _visible_text(prose))
+    assert '<html lang="en">' in page
+    assert export.find_remote_resources(page) == []
+
+
+def test_notebooks_match_the_generator():
+    """tools/make_notebooks.py and the committed notebooks have the same cells."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_notebooks", paths.ROOT / "tools" / "make_notebooks.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for name, cells in module.NOTEBOOKS_CELLS.items():
+        committed = [c.source for c in _notebook(name).cells]
+        assert committed == cells, f"{name}: run tools/make_notebooks.py and update the notebook"
+
+
+def test_notebook_paths_are_relative():
+    for name in NOTEBOOKS:
+        text = (paths.NOTEBOOKS / f"{name}.ipynb").read_text(encoding="utf-8")
+        assert str(Path(paths.ROOT)) not in text
