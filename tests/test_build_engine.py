@@ -319,3 +319,45 @@ def test_a_broken_template_process_falls_back_to_a_new_kernel(tmp_path, monkeypa
     assert "result = 1.4285714285714286" in "".join(
         o.get("text", "") for c in nb.cells for o in c.get("outputs", [])
     )
+
+
+def test_a_kernel_that_dies_at_start_is_retried_once(tmp_path, monkeypatch) -> None:
+    from analysis.build import execute
+
+    project = copy_project(tmp_path / "project")
+    notebook = project / "notebooks" / "fragile.ipynb"
+    task = execute.Task(
+        job_id="fragile.7",
+        notebook=str(notebook),
+        params={"divisor": 7},
+        kernel="analysis",
+        cwd=str(notebook.parent),
+        root=str(project),
+        formats=(),
+    )
+    real_execute = execute.execute
+    calls = []
+
+    def dies_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return real_execute(*args, **kwargs)
+
+    monkeypatch.setattr(execute, "execute", dies_once)
+    rt = execute.Runtime()
+    try:
+        result = execute.run_task(task, rt)
+    finally:
+        rt.close()
+    assert len(calls) == 2
+    assert result.ok, result.log
+    assert "retrying once" in result.log
+
+    # Twice in a row is a failure that names the cause, not a crash.
+    calls.clear()
+    monkeypatch.setattr(
+        execute, "execute", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("Kernel died"))
+    )
+    result = execute.run_task(task, execute.Runtime())
+    assert not result.ok and "Kernel died" in result.error

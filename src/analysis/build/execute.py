@@ -517,8 +517,14 @@ def run_task(task: Task, rt: Runtime | None = None) -> Result:
     log.write(f"parameters {json.dumps(task.params, ensure_ascii=False, sort_keys=True)}\n")
     started = time.perf_counter()
     try:
-        nb, ok, error, console = execute(task, rt, timings)
-    except Exception as exc:  # the kernel died or could not start: report, do not crash
+        try:
+            nb, ok, error, console = execute(task, rt, timings)
+        except Exception as first:
+            # A kernel that dies before replying to kernel_info is a start-up accident seen
+            # under load, not a property of the notebook: try once more with a fresh kernel.
+            log.write(f"kernel start failed ({type(first).__name__}: {first}); retrying once\n")
+            nb, ok, error, console = execute(task, rt, timings)
+    except Exception as exc:  # the kernel died or could not start twice: report, do not crash
         detail = "".join(traceback.format_exception_only(exc)).strip()
         log.write(f"execution failed before the notebook ran:\n{traceback.format_exc()}")
         return Result(

@@ -38,7 +38,7 @@ _TAG = re.compile(r"<[^>]+>")
 _H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
 
 # Characters that CSS-generated text (page numbers, separators) may need beyond the page text.
-_ALWAYS = "".join(chr(c) for c in range(0x20, 0x7F)) + "—–·…“”‘’、。，：；！？（）《》【】¶"
+_ALWAYS = "".join(chr(c) for c in range(0x20, 0x7F)) + "—–·…“”‘’、。，：；！？（）《》【】¶•◦"
 
 FONT_FAMILY_FALLBACK = "Noto Sans CJK SC"
 
