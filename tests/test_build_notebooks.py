@@ -24,18 +24,7 @@ from analysis.paths import ROOT
 REPORTS_FILE = ROOT / "reports.toml"
 pytestmark = pytest.mark.skipif(not REPORTS_FILE.exists(), reason="no reports.toml yet")
 
-SANITIZE = r"""[memory addresses]
-regex: 0x[0-9a-fA-F]{6,16}
-replace: 0xADDRESS
-
-[paths inside the checkout]
-regex: (/[^\s"'<>:]+)?/(src/analysis|data/raw|data/processed|reports|notebooks)/
-replace: \2/
-
-[kernel temporary files]
-regex: /tmp/ipykernel_\d+/\d+\.py
-replace: CELL
-"""
+SANITIZE = ROOT / "tests" / "nbval_sanitize.cfg"
 
 
 def committed_notebooks() -> list[Path]:
@@ -43,9 +32,8 @@ def committed_notebooks() -> list[Path]:
     return sorted({report.notebook.resolve() for report in spec.reports.values()})
 
 
-def test_committed_notebooks_pass_nbval_strict(tmp_path: Path) -> None:
-    sanitize = tmp_path / "nbval_sanitize.cfg"
-    sanitize.write_text(SANITIZE, encoding="utf-8")
+def test_committed_notebooks_pass_nbval_strict() -> None:
+    sanitize = SANITIZE
     command = [
         sys.executable,
         "-m",
