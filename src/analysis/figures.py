@@ -343,12 +343,14 @@ def policy_timeline(lang: str, save: bool = True) -> Figure:
     line_h_pt = 8 * 1.3
     gap_pt = 5.0
     heights_pt = [label.count("\n") * line_h_pt + line_h_pt + gap_pt for label in labels]
-    height_in = max(3.6, 1.0 + sum(heights_pt) / 72 * 1.15)
+    # Room for every label plus the title, legend and the (up to four-line) source caption,
+    # which constrained layout takes from the axes.
+    height_in = max(3.6, 1.4 + sum(heights_pt) / 72 * 1.3)
     fig = plt.figure(figsize=(WIDTH_IN, round(height_in, 2)), layout="constrained")
     ax = fig.add_subplot()
     start = math.floor(min(times))
     end = math.floor(max(times)) + 1
-    axes_pt = height_in * 72 * 0.78
+    axes_pt = height_in * 72 * 0.7
     span = end - start
     per_pt = span / axes_pt
     ys = _spread([t for t in times], [h * per_pt for h in heights_pt], start, end)
