@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,8 +11,6 @@ from analysis.corpus.pipeline import run as build_corpus
 from analysis.facts import pipeline
 from analysis.facts.checks import ConsistencyError
 
-CORPUS_FILES = ("corpus_articles.csv", "corpus_paragraphs.csv", "corpus_sentences.csv")
-
 
 @pytest.fixture(scope="module")
 def corpus_dir(tmp_path_factory) -> Path:
@@ -21,29 +18,6 @@ def corpus_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("corpus")
     build_corpus(strict=True, out_dir=out)
     return out
-
-
-def changed_copy(corpus_dir: Path, folder: Path, old: str, new: str) -> tuple[Path, str]:
-    """A copy of the corpus with `old` replaced by `new` in the one body sentence holding it.
-
-    The copy is taken after cleaning: the corpus ties its reviewed repair decisions to the
-    source's hash, so a changed raw file would (rightly) come back unrepaired.
-    """
-    folder.mkdir()
-    for name in CORPUS_FILES:
-        shutil.copy(corpus_dir / name, folder / name)
-    path = folder / "corpus_sentences.csv"
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        fields, rows = reader.fieldnames, list(reader)
-    hits = [r for r in rows if old in r["text"] and r["role"] in ("body", "lede")]
-    assert len(hits) == 1, f"{old!r} is in {len(hits)} body sentences"
-    hits[0]["text"] = hits[0]["text"].replace(old, new)
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return folder, hits[0]["text"]
 
 
 # (check, text in the source, changed text): one change per check, each breaking that check.
@@ -72,8 +46,8 @@ def test_every_check_has_a_change_that_breaks_it(corpus_dir, tmp_path):
 
 
 @pytest.mark.parametrize(("check", "old", "new"), CHANGES, ids=[c[0] for c in CHANGES])
-def test_a_changed_number_fails_its_check(corpus_dir, tmp_path, check, old, new):
-    src, changed = changed_copy(corpus_dir, tmp_path / "in", old, new)
+def test_a_changed_number_fails_its_check(corpus_dir, tmp_path, modified_corpus, check, old, new):
+    src, changed = modified_corpus(corpus_dir, tmp_path / "in", old, new)
     out = tmp_path / "out"
     out.mkdir()
     (out / "national_clusters_by_province.csv").write_text("previous output\n", encoding="utf-8")

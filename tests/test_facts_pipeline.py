@@ -17,8 +17,6 @@ from analysis.facts import pipeline
 from analysis.facts.mentions import extract
 from analysis.facts.tables import ALL_TABLES, BY_NAME, TABLES
 
-CORPUS_FILES = ("corpus_articles.csv", "corpus_paragraphs.csv", "corpus_sentences.csv")
-
 
 @pytest.fixture(scope="module")
 def corpus_dir(tmp_path_factory) -> Path:
@@ -45,25 +43,6 @@ def read(folder: Path, name: str) -> list[dict[str, str]]:
 def sentences(corpus_dir: Path) -> dict[str, dict[str, str]]:
     with (corpus_dir / "corpus_sentences.csv").open(encoding="utf-8", newline="") as fh:
         return {r["sentence_id"]: r for r in csv.DictReader(fh)}
-
-
-def modified_corpus(corpus_dir: Path, folder: Path, old: str, new: str) -> Path:
-    """A copy of the corpus in which `old` is replaced by `new` in the one body sentence with it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in CORPUS_FILES:
-        shutil.copy(corpus_dir / name, folder / name)
-    path = folder / "corpus_sentences.csv"
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        fields, rows = reader.fieldnames, list(reader)
-    hits = [r for r in rows if old in r["text"] and r["role"] in ("body", "lede")]
-    assert len(hits) == 1, f"{old!r} is in {len(hits)} body sentences"
-    hits[0]["text"] = hits[0]["text"].replace(old, new)
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return folder
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -317,8 +296,8 @@ def test_the_workbook_has_a_readme_and_one_sheet_per_table(facts_dir):
 # --- strict mode and bad input ----------------------------------------------------------------
 
 
-def test_an_unclassified_mention_fails_strict_mode(corpus_dir, tmp_path):
-    src = modified_corpus(corpus_dir, tmp_path / "in", "国务院高度重视", "国务院7次强调")
+def test_an_unclassified_mention_fails_strict_mode(corpus_dir, tmp_path, modified_corpus):
+    src, _ = modified_corpus(corpus_dir, tmp_path / "in", "国务院高度重视", "国务院7次强调")
     out = tmp_path / "out"
     summary = pipeline.run(strict=True, processed_dir=src, out_dir=out)
     assert summary.exit_code == 1 and not out.exists()
@@ -345,9 +324,9 @@ def test_an_unclassified_mention_fails_strict_mode(corpus_dir, tmp_path):
     ],
 )
 def test_bad_input_names_the_rule_and_text_and_leaves_outputs(
-    corpus_dir, facts_dir, tmp_path, old, new, expected
+    corpus_dir, facts_dir, tmp_path, modified_corpus, old, new, expected
 ):
-    src = modified_corpus(corpus_dir, tmp_path / "in", old, new)
+    src, _ = modified_corpus(corpus_dir, tmp_path / "in", old, new)
     out = tmp_path / "out"
     shutil.copytree(facts_dir, out)
     before = snapshot(out)
@@ -359,8 +338,10 @@ def test_bad_input_names_the_rule_and_text_and_leaves_outputs(
     assert snapshot(out) == before
 
 
-def test_the_command_exits_2_on_bad_input(corpus_dir, tmp_path, monkeypatch, capsys):
-    src = modified_corpus(corpus_dir, tmp_path / "in", "从地区分布看，", "从地域分布看，")
+def test_the_command_exits_2_on_bad_input(
+    corpus_dir, tmp_path, monkeypatch, capsys, modified_corpus
+):
+    src, _ = modified_corpus(corpus_dir, tmp_path / "in", "从地区分布看，", "从地域分布看，")
     real_run = pipeline.run
     monkeypatch.setattr(
         pipeline,

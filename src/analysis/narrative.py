@@ -36,6 +36,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from .errors import AnalysisError, InputError
+from .facts.tables import QUALIFIERS
 from .paths import relative
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -46,17 +47,6 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 # The HTML `lang` of each report language: zh-CN makes browsers and WeasyPrint pick the
 # Simplified Chinese forms of Noto Sans CJK rather than the Japanese ones.
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
-
-QUALIFIERS = (
-    "equal",
-    "more_than",
-    "less_than",
-    "approximately",
-    "at_least",
-    "at_most",
-    "order_of_magnitude",
-    "range",
-)
 
 
 class UnknownLanguageError(AnalysisError, ValueError):
