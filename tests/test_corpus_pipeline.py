@@ -324,8 +324,8 @@ def test_the_command_exits_2_with_the_message_on_bad_input(raw, tmp_path, monkey
     out = tmp_path / "out"
     (raw / "doc.txt").write_bytes(b"\xef\xbb\xbf" + (raw / "doc.txt").read_bytes())
     real_run = pipeline.run
-    monkeypatch.setattr(pipeline, "run", lambda strict: real_run(strict, raw_dir=raw, out_dir=out))
-    assert cli.main(["corpus", "--strict"]) == 2
+    monkeypatch.setattr(pipeline, "run", lambda strict, out_dir: real_run(strict, raw, out_dir))
+    assert cli.main(["corpus", "--strict", "--out", str(out)]) == 2
     assert "byte-order mark" in capsys.readouterr().err
     assert not out.exists()
 
@@ -335,10 +335,12 @@ def test_the_command_exits_1_in_strict_mode_with_undecided_proposals(
 ):
     out = tmp_path / "out"
     real_run = pipeline.run
-    monkeypatch.setattr(pipeline, "run", lambda strict: real_run(strict, raw_dir=raw, out_dir=out))
-    assert cli.main(["corpus", "--strict"]) == 1
+    monkeypatch.setattr(pipeline, "run", lambda strict, out_dir: real_run(strict, raw, out_dir))
+    assert cli.main(["corpus", "--strict", "--out", str(out)]) == 1
     assert "proposals awaiting review" in capsys.readouterr().out
-    assert cli.main(["corpus"]) == 0
+    assert not out.exists()
+    assert cli.main(["corpus", "--out", str(out)]) == 0
+    assert (out / "corpus_sentences.csv").is_file()
 
 
 def test_two_runs_give_byte_identical_outputs(raw, tmp_path):

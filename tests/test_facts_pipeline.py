@@ -346,7 +346,9 @@ def test_the_command_exits_2_on_bad_input(
     monkeypatch.setattr(
         pipeline,
         "run",
-        lambda strict=False: real_run(strict=strict, processed_dir=src, out_dir=tmp_path / "out"),
+        lambda strict=False, validator=None, **_: real_run(
+            strict=strict, processed_dir=src, out_dir=tmp_path / "out", validator=validator
+        ),
     )
     assert main(["facts"]) == 2
     err = capsys.readouterr().err

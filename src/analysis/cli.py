@@ -5,32 +5,58 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .build.cli import add_arguments as add_build_arguments
 from .errors import AnalysisError
 
+if TYPE_CHECKING:
+    from .facts.validation import SchemaValidator
+
 
 def _cmd_corpus(args: argparse.Namespace) -> int:
     from .corpus.pipeline import run
+    from .paths import PROCESSED
 
-    summary = run(strict=args.strict)
+    summary = run(strict=args.strict, out_dir=args.out or PROCESSED)
+    print(summary.render())
+    return summary.exit_code
+
+
+def _validator() -> SchemaValidator:
+    """Schema validation for a command-line run: in a helper process started now, so that
+    importing pandas and pandera overlaps the corpus and extraction (see facts/validation.py)."""
+    from .facts.validation import SchemaValidator, background_default
+
+    return SchemaValidator(background=background_default())
+
+
+def _facts(args: argparse.Namespace, validator: SchemaValidator, corpus_dir: Path | None) -> int:
+    from .facts.pipeline import run
+    from .paths import PROCESSED
+
+    summary = run(
+        strict=args.strict,
+        processed_dir=corpus_dir or PROCESSED,
+        out_dir=args.out,
+        validator=validator,
+    )
     print(summary.render())
     return summary.exit_code
 
 
 def _cmd_facts(args: argparse.Namespace) -> int:
-    from .facts.pipeline import run
-
-    summary = run(strict=args.strict)
-    print(summary.render())
-    return summary.exit_code
+    with _validator() as validator:
+        return _facts(args, validator, corpus_dir=None)
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
-    status = _cmd_corpus(args)
-    if status:
-        return status
-    return _cmd_facts(args)
+    with _validator() as validator:  # started first: it warms up while the corpus is rebuilt
+        status = _cmd_corpus(args)
+        if status:
+            return status
+        return _facts(args, validator, corpus_dir=args.out)
 
 
 def _cmd_geometry(args: argparse.Namespace) -> int:
@@ -46,6 +72,17 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return build_main(args)
 
 
+def _add_out(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help=f"write {what} into DIR instead of data/processed/ (to try a change of the "
+        "reviewed files without touching the committed outputs)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the `analysis` command."""
     parser = argparse.ArgumentParser(prog="analysis", description=__doc__)
@@ -53,14 +90,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("corpus", help="parse, repair and audit the raw source into the corpus")
     p.add_argument("--strict", action="store_true", help="fail on proposals not yet reviewed")
+    _add_out(p, "the corpus files")
     p.set_defaults(func=_cmd_corpus)
 
     p = sub.add_parser("facts", help="extract, validate and export the fact tables")
     p.add_argument("--strict", action="store_true", help="fail on unclassified numeric mentions")
+    _add_out(p, "the fact tables and exports (the corpus is still read from data/processed/)")
     p.set_defaults(func=_cmd_facts)
 
     p = sub.add_parser("data", help="run corpus and facts end to end (make data)")
     p.add_argument("--strict", action="store_true", help="strict mode for both steps")
+    _add_out(p, "the corpus and the fact base")
     p.set_defaults(func=_cmd_data)
 
     p = sub.add_parser("geometry", help="derive data/raw/china_provinces.geojson (needs [maps])")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from ..io import write_bytes, write_text
+from ..io import write_bytes
 from ..paths import PROCESSED, RAW, relative
 from .checks import Check, ConsistencyError, failure_message, run_checks
 from .coverage import MentionStatus, classify, coverage_counts
@@ -29,6 +29,7 @@ from .tables import (
     SENTENCES_TABLE,
     TABLES,
 )
+from .validation import SchemaValidator
 
 WORKBOOK_FILE = "ccid_facts.xlsx"
 DATAPACKAGE_FILE = "datapackage.json"
@@ -187,10 +188,12 @@ def _cited_rows(
     ]
 
 
-def build(processed_dir: Path = PROCESSED, raw_dir: Path = RAW) -> FactBase:
+def build(processed_dir: Path = PROCESSED, raw_dir: Path = RAW, validate: bool = True) -> FactBase:
     """Extract every table from the corpus in `processed_dir` with the rules in `raw_dir`.
 
     Raises InputError (RuleError, ConsistencyError, SchemaValidationError...) on bad input.
+    With `validate=False` the tables are not checked against their schemas: the caller
+    must do it (as `run` does, in a helper process, while it renders the exports).
     """
     raw_dir = Path(raw_dir)
     sentences = load_sentences(Path(processed_dir))
@@ -209,15 +212,9 @@ def build(processed_dir: Path = PROCESSED, raw_dir: Path = RAW) -> FactBase:
     tables[CHECKS_TABLE.name] = [c.as_row() for c in checks]
     tables[SENTENCES_TABLE.name] = _cited_rows(tables, sentences)
     tables[MENTIONS_TABLE.name] = _mention_rows(statuses)
-    _validate(tables)
+    if validate:
+        SchemaValidator().validate(tables)
     return FactBase(tables, checks, statuses, sentences)
-
-
-def _validate(tables: dict[str, list[dict[str, object]]]) -> None:
-    from .schemas import frame, validate
-
-    for table in ALL_TABLES:
-        validate(table.name, frame(table, tables[table.name]))
 
 
 def _readme(base: FactBase, sources: list[dict[str, str]]) -> list[tuple[str, str]]:
@@ -278,17 +275,15 @@ def _sources(base: FactBase, processed_dir: Path) -> list[dict[str, str]]:
     return [{"title": f"CCID Think Tank: {titles}", "path": f"data/raw/{f}"} for f in files]
 
 
-def write(base: FactBase, out_dir: Path, processed_dir: Path) -> list[str]:
-    """Write every export into `out_dir` (atomically, file by file); return the paths."""
+def render(base: FactBase, processed_dir: Path) -> dict[str, bytes]:
+    """Every export as bytes, by file name: a CSV per table, datapackage.json, the workbook."""
     from .export import csv_text, datapackage, workbook
 
-    out_dir = Path(out_dir)
     sources = _sources(base, processed_dir)
-    written = []
-    for table in ALL_TABLES:
-        path = out_dir / f"{table.name}.csv"
-        write_text(path, csv_text(table, base.tables[table.name]))
-        written.append(relative(path))
+    files = {
+        f"{table.name}.csv": csv_text(table, base.tables[table.name]).encode("utf-8")
+        for table in ALL_TABLES
+    }
     counts = {t.name: len(base.tables[t.name]) for t in ALL_TABLES}
     description = (
         "Every figure of the source as tidy tables with provenance (sentence_id and the exact "
@@ -296,12 +291,19 @@ def write(base: FactBase, out_dir: Path, processed_dir: Path) -> list[str]:
         "classification. Built by `analysis data` from the clean corpus and the reviewed rules "
         "in data/raw/ (extraction_rules.toml, mention_rules.toml, glossary.csv)."
     )
-    path = out_dir / DATAPACKAGE_FILE
-    write_text(path, datapackage(ALL_TABLES, counts, sources, description))
-    written.append(relative(path))
-    path = out_dir / WORKBOOK_FILE
-    write_bytes(path, workbook(ALL_TABLES, base.tables, _readme(base, sources)))
-    written.append(relative(path))
+    text = datapackage(ALL_TABLES, counts, sources, description)
+    files[DATAPACKAGE_FILE] = text.encode("utf-8")
+    files[WORKBOOK_FILE] = workbook(ALL_TABLES, base.tables, _readme(base, sources))
+    return files
+
+
+def write(files: dict[str, bytes], out_dir: Path) -> list[str]:
+    """Write the rendered exports into `out_dir`, each atomically; return their paths."""
+    written = []
+    for name, data in files.items():
+        path = Path(out_dir) / name
+        write_bytes(path, data)
+        written.append(relative(path))
     return written
 
 
@@ -310,15 +312,20 @@ def run(
     processed_dir: Path = PROCESSED,
     raw_dir: Path = RAW,
     out_dir: Path | None = None,
+    validator: SchemaValidator | None = None,
 ) -> Summary:
     """Build, check and export the fact base; return the summary.
 
     Reads the corpus from `processed_dir` and the reviewed rules from `raw_dir`; writes into
     `out_dir` (default: `processed_dir`). Bad input raises InputError before anything is
     written; in strict mode an unclassified numeric mention writes nothing and exits 1.
+    `validator` validates the tables against their schemas (default: inline, in this
+    process); with a helper process, the exports are rendered while it works, and written only
+    once it has passed them.
     """
     processed_dir = Path(processed_dir)
-    base = build(processed_dir, raw_dir)
+    validator = validator or SchemaValidator()
+    base = build(processed_dir, raw_dir, validate=False)
     summary = Summary(
         strict=strict,
         rows={name: len(rows) for name, rows in base.tables.items()},
@@ -327,6 +334,10 @@ def run(
         unclassified=base.unclassified,
     )
     if summary.exit_code:
+        validator.close()
         return summary
-    summary.written = write(base, out_dir or processed_dir, processed_dir)
+    validator.submit(base.tables)
+    files = render(base, processed_dir)
+    validator.wait()
+    summary.written = write(files, out_dir or processed_dir)
     return summary

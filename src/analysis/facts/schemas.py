@@ -14,8 +14,10 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
-from ..errors import InputError
 from .tables import BY_NAME, Column, Table
+from .validation import SchemaValidationError
+
+__all__ = ["PANDAS_DTYPES", "SchemaValidationError", "frame", "schema", "validate"]
 
 # Nullable extension dtypes, so that an empty cell is <NA> and integers stay integers.
 PANDAS_DTYPES = {
@@ -27,10 +29,6 @@ PANDAS_DTYPES = {
     "boolean": "boolean",
 }
 YEARMONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
-
-
-class SchemaValidationError(InputError):
-    """A fact table that does not match its schema."""
 
 
 def _checks(column: Column) -> list[pa.Check]:
