@@ -16,7 +16,7 @@ from analysis.corpus.detectors import (
 from analysis.corpus.origin import ArticleOrigin, SourceOrigin
 from analysis.corpus.parse import parse_units
 
-SHA = "1" * 64
+SOURCE = "doc.txt"
 
 
 def units_of(md: str):
@@ -29,7 +29,7 @@ def units_of(md: str):
             parts = after.split()
             institute, authors = (parts[0], parts[1:]) if len(parts) > 1 else ("某所", [])
             articles.append(ArticleOrigin(f"a{k}", title, institute, tuple(authors)))
-    origin = SourceOrigin("doc.txt", SHA, 0, "utf-8", "test", tuple(articles))
+    origin = SourceOrigin("doc.txt", SOURCE, 0, "utf-8", "test", tuple(articles))
     return parse_units(md, origin, "doc.txt")
 
 
@@ -44,7 +44,7 @@ def test_join_fires_on_a_sentence_split_across_a_page_break():
     units = units_of(
         "# 题\n\n某所 甲\n\n培育发展先进制造业集群，需\n\n要通过健全体制机制，增强竞争力。\n"
     )
-    (p,) = detect_page_break_joins(units, SHA)
+    (p,) = detect_page_break_joins(units, SOURCE)
     assert p.kind == "page_break_join"
     assert p.blocks == (3, 4)
     assert "需¶要通过" in p.before and "需要通过" in p.after
@@ -67,17 +67,22 @@ def test_join_fires_on_a_sentence_split_across_a_page_break():
     ],
 )
 def test_join_does_not_fire(md):
-    assert detect_page_break_joins(units_of(md), SHA) == []
+    assert detect_page_break_joins(units_of(md), SOURCE) == []
 
 
 def test_join_ids_are_stable_and_content_based():
     md = "# 题\n\n某所 甲\n\n前文，需\n\n要继续。\n"
-    first = detect_page_break_joins(units_of(md), SHA)[0].id
+    first = detect_page_break_joins(units_of(md), SOURCE)[0].id
     # Another paragraph before it shifts every block number but not the id.
     shifted = "# 题\n\n某所 甲\n\n新增的一段，完整。\n\n前文，需\n\n要继续。\n"
-    assert detect_page_break_joins(units_of(shifted), SHA)[0].id == first
-    # Another source (another sha256) gives another id.
-    assert detect_page_break_joins(units_of(md), "2" * 64)[0].id != first
+    assert detect_page_break_joins(units_of(shifted), SOURCE)[0].id == first
+    # A change elsewhere in the source keeps the id; a change to a joined block does not.
+    edited = "# 题\n\n某所 乙\n\n前文，需\n\n要继续。\n"
+    assert detect_page_break_joins(units_of(edited), SOURCE)[0].id == first
+    changed = "# 题\n\n某所 甲\n\n前文，需\n\n要继续下去。\n"
+    assert detect_page_break_joins(units_of(changed), SOURCE)[0].id != first
+    # Another source (another file) gives another id.
+    assert detect_page_break_joins(units_of(md), "other.txt")[0].id != first
 
 
 # --- reading order ------------------------------------------------------------------------
@@ -112,7 +117,7 @@ DISPLACED = """# 集群文章
 
 def test_reading_order_moves_the_displaced_section_before_its_continuation():
     units = units_of(DISPLACED)
-    (p,) = detect_reading_order(units, SHA)
+    (p,) = detect_reading_order(units, SOURCE)
     assert p.kind == "reading_order"
     by_number = {u.first.number: u.text.text for u in units}
     moved = [by_number[n] for n in p.blocks[:-1]]
@@ -127,17 +132,17 @@ def test_reading_order_moves_the_displaced_section_before_its_continuation():
 def test_reading_order_needs_an_unfinished_paragraph_to_pair_with():
     # Same orphan, but the last paragraph ends its sentence: nothing was displaced.
     md = DISPLACED.replace("和市场推广\n", "和市场推广。\n")
-    assert detect_reading_order(units_of(md), SHA) == []
+    assert detect_reading_order(units_of(md), SOURCE) == []
 
 
 def test_reading_order_needs_a_paragraph_that_starts_mid_sentence():
     md = DISPLACED.replace("等活动。要注重", "各地要注重")
-    assert detect_reading_order(units_of(md), SHA) == []
+    assert detect_reading_order(units_of(md), SOURCE) == []
 
 
 def test_a_plain_page_break_is_not_a_reading_order_problem():
     md = "# 题\n\n某所 甲\n\n前文，需\n\n要继续。\n"
-    assert detect_reading_order(units_of(md), SHA) == []
+    assert detect_reading_order(units_of(md), SOURCE) == []
 
 
 @pytest.mark.parametrize(
@@ -177,7 +182,7 @@ DECKS = """# 显示文章
 
 def test_pull_quote_fires_on_a_deck_that_restates_the_next_paragraph():
     units = units_of(DECKS)
-    (p,) = detect_pull_quotes(units, SHA)
+    (p,) = detect_pull_quotes(units, SOURCE)
     assert p.kind == "pull_quote"
     quoted = {u.first.number: u.text.text for u in units}[p.blocks[0]]
     assert quoted.startswith("2020年，我国新型显示产业规模全球第一")
@@ -189,13 +194,13 @@ def test_pull_quote_does_not_fire_on_short_paragraphs_with_new_content():
         "2020年，我国新型显示产业规模全球第一，产业进入快速上升期。",
         "2020年，全球AMOLED面板的渗透率已超过25%。",
     )
-    assert detect_pull_quotes(units_of(md), SHA) == []
+    assert detect_pull_quotes(units_of(md), SOURCE) == []
 
 
 def test_pull_quote_keeps_the_restated_longer_paragraph_as_body():
     # Only the shorter copy is a pull quote, never the paragraph it restates.
     units = units_of(DECKS)
-    proposals = detect_pull_quotes(units, SHA)
+    proposals = detect_pull_quotes(units, SOURCE)
     longer = next(u for u in units if "整体产值" in u.text.text)
     assert all(p.blocks != (longer.first.number,) for p in proposals)
 
@@ -226,7 +231,7 @@ def test_a_deck_before_a_heading_is_compared_with_the_section_it_previews():
 为深入贯彻落实战略部署，组织开展了全国先进制造业集群竞赛。
 """
     units = units_of(md)
-    (p,) = detect_pull_quotes(units, SHA)
+    (p,) = detect_pull_quotes(units, SOURCE)
     assert {u.first.number: u.text.text for u in units}[p.blocks[0]].startswith("国家高度重视")
 
 
@@ -235,7 +240,7 @@ def test_a_deck_before_a_heading_is_compared_with_the_section_it_previews():
 
 def test_punctuation_proposes_one_change_per_raw_block():
     units = units_of("# 题\n\n某所 甲\n\n我国,先进(制造)业;\n\n中文，已是全角。\n\nTFT-LCD, OLED\n")
-    (p,) = detect_punctuation(units, SHA)
+    (p,) = detect_punctuation(units, SOURCE)
     assert p.kind == "punctuation"
     text = {u.first.number: u.text.text for u in units}[p.blocks[0]]
     assert [text[i] for i in p.positions] == [",", "(", ")", ";"]

@@ -1,10 +1,10 @@
 """Detectors: find the damage of a page extraction from the text and propose repairs.
 
 Each detector looks at the paragraph units in their current reading order and returns
-`Proposal`s; it never edits. A proposal id is built from the kind, the sha256 of the source and
-the raw text of the blocks involved, so it stays the same from run to run and does not depend on
-which other proposals were accepted. The pipeline applies a proposal only when the reviewed
-decisions file accepts it.
+`Proposal`s; it never edits. A proposal id is built from the kind, the source's file name and
+the raw text of the blocks involved, so it stays the same from run to run, does not depend on
+which other proposals were accepted, and survives a change elsewhere in the source. The
+pipeline applies a proposal only when the reviewed decisions file accepts it.
 
 Detectors (run in this order, each on the result of the accepted proposals before it):
 
@@ -86,10 +86,16 @@ class Proposal:
     score: float | None = None
 
 
-def proposal_id(prefix: str, source_sha256: str, units_or_keys: Sequence[str]) -> str:
-    """Stable, content-based proposal id: prefix plus 10 hex digits of a SHA-1."""
+def proposal_id(prefix: str, source: str, units_or_keys: Sequence[str]) -> str:
+    """Stable, content-based proposal id: prefix plus 10 hex digits of a SHA-1 of the source's
+    file name and the keys (raw text) of the blocks the proposal touches.
+
+    Not of the whole file: a decision is about a piece of text, so a change elsewhere in the
+    source leaves it valid, while a change to the blocks it touches makes it stale (the
+    origin record's sha256 still pins the whole file).
+    """
     h = hashlib.sha1(prefix.encode())
-    h.update(source_sha256.encode())
+    h.update(source.encode("utf-8"))
     for key in units_or_keys:
         h.update(b"\x1e")
         h.update(key.encode("utf-8"))
@@ -138,7 +144,7 @@ def _section_start(units: Sequence[Unit], end: int) -> int | None:
     return None
 
 
-def detect_reading_order(units: Sequence[Unit], source_sha256: str) -> list[Proposal]:
+def detect_reading_order(units: Sequence[Unit], source: str) -> list[Proposal]:
     """Propose moving a displaced section back before the paragraph that continues it."""
     dangling = [
         i
@@ -165,7 +171,7 @@ def detect_reading_order(units: Sequence[Unit], source_sha256: str) -> list[Prop
         before_o = units[o - 1].first.number if o > 0 else None
         proposals.append(
             Proposal(
-                id=proposal_id("move", source_sha256, [units[d].first.key, units[o].first.key]),
+                id=proposal_id("move", source, [units[d].first.key, units[o].first.key]),
                 kind="reading_order",
                 detector="detect_reading_order",
                 blocks=tuple(u.first.number for u in moved) + (units[o].first.number,),
@@ -196,7 +202,7 @@ def detect_reading_order(units: Sequence[Unit], source_sha256: str) -> list[Prop
     return proposals
 
 
-def detect_page_break_joins(units: Sequence[Unit], source_sha256: str) -> list[Proposal]:
+def detect_page_break_joins(units: Sequence[Unit], source: str) -> list[Proposal]:
     """Propose joining each paragraph that stops mid-sentence with the body paragraph after it."""
     proposals = []
     for i in range(len(units) - 1):
@@ -206,7 +212,7 @@ def detect_page_break_joins(units: Sequence[Unit], source_sha256: str) -> list[P
         a_text, b_text = a.text.text, b.text.text
         proposals.append(
             Proposal(
-                id=proposal_id("join", source_sha256, [a.blocks[-1].key, b.first.key]),
+                id=proposal_id("join", source, [a.blocks[-1].key, b.first.key]),
                 kind="page_break_join",
                 detector="detect_page_break_joins",
                 blocks=(a.first.number, b.first.number),
@@ -261,7 +267,7 @@ def _article_bounds(units: Sequence[Unit]) -> list[tuple[int, int]]:
     return bounds
 
 
-def detect_pull_quotes(units: Sequence[Unit], source_sha256: str) -> list[Proposal]:
+def detect_pull_quotes(units: Sequence[Unit], source: str) -> list[Proposal]:
     """Propose role pull_quote for short paragraphs that restate nearby text."""
     n = PULL_QUOTE_NGRAM
     contents: list[str | None] = [None] * len(units)
@@ -316,7 +322,7 @@ def detect_pull_quotes(units: Sequence[Unit], source_sha256: str) -> list[Propos
         best_score = _coverage(grams, content_of(best), n)
         proposals.append(
             Proposal(
-                id=proposal_id("pullq", source_sha256, [unit.first.key]),
+                id=proposal_id("pullq", source, [unit.first.key]),
                 kind="pull_quote",
                 detector="detect_pull_quotes",
                 blocks=(unit.first.number,),
@@ -342,7 +348,7 @@ def _rank(unit: Unit) -> int:
     return unit.level if unit.role != "subheading" else 7
 
 
-def detect_punctuation(units: Sequence[Unit], source_sha256: str) -> list[Proposal]:
+def detect_punctuation(units: Sequence[Unit], source: str) -> list[Proposal]:
     """Propose full-width punctuation in Chinese text, one proposal per raw block."""
     proposals = []
     for unit in units:
@@ -361,7 +367,7 @@ def detect_punctuation(units: Sequence[Unit], source_sha256: str) -> list[Propos
             chars = "".join(sorted({unit.text.text[p] for p in clean_positions}))
             proposals.append(
                 Proposal(
-                    id=proposal_id("punct", source_sha256, [block.key]),
+                    id=proposal_id("punct", source, [block.key]),
                     kind="punctuation",
                     detector="detect_punctuation",
                     blocks=(number,),

@@ -236,20 +236,20 @@ def process_source(
     """Parse, repair and audit the decoded text of one source; return its rows and proposals."""
     units = parse_units(raw, origin, name)
     blocks = {u.first.number: u.first for u in units}
-    sha = origin.sha256
+    source = origin.file
     pending: list[dict] = []
     proposals: list[tuple[Proposal, str]] = []
 
     _apply_errata(raw, units, errata, name, errata_name, pending)
 
-    for p in detect_reading_order(units, sha):
+    for p in detect_reading_order(units, source):
         decision = decide(p)
         proposals.append((p, decision))
         pending.append(_proposal_entry(p, decision, _block_spans(blocks, p.blocks[:-1])))
         if decision == "accept":
             units = _apply_move(units, p)
 
-    joins = detect_page_break_joins(units, sha)
+    joins = detect_page_break_joins(units, source)
     for p in joins:
         decision = decide(p)
         proposals.append((p, decision))
@@ -269,7 +269,7 @@ def process_source(
         units = merged
 
     owner = _owner(units)
-    for p in detect_pull_quotes(units, sha):
+    for p in detect_pull_quotes(units, source):
         decision = decide(p)
         proposals.append((p, decision))
         pending.append(_proposal_entry(p, decision, _block_spans(blocks, p.blocks)))
@@ -279,7 +279,7 @@ def process_source(
     owner = _owner(units)
     accepted_positions: dict[int, list[int]] = {}
     punctuation: list[tuple[int, Proposal, str]] = []
-    for p in detect_punctuation(units, sha):
+    for p in detect_punctuation(units, source):
         decision = decide(p)
         proposals.append((p, decision))
         punctuation.append((owner[p.blocks[0]], p, decision))
