@@ -9,20 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_facts_rules import GOOD
 
 from analysis.errors import AnalysisError
 from analysis.facts import pipeline, validation
 from analysis.facts.validation import SchemaValidationError, SchemaValidator
 from analysis.paths import PROCESSED
 
-GOOD_ROW = {
-    "province_zh": "江苏",
-    "adcode": 320000,
-    "province_en": "Jiangsu",
-    "clusters": 8,
-    "sentence_id": "a1-p016-s05",
-    "quote": "江苏8个",
-}
+GOOD_ROW = GOOD  # a valid row of national_clusters_by_province
 
 
 def _files(folder):
