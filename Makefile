@@ -42,7 +42,7 @@ lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 data: setup
-	$(BIN)/analysis data
+	$(BIN)/analysis data --strict
 
 geometry: setup
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements/lock-maps.txt
@@ -50,6 +50,9 @@ geometry: setup
 
 bench: setup
 	$(BIN)/python bench/bench_setup.py
+	$(BIN)/python bench/bench_corpus.py
+	$(BIN)/python bench/bench_facts.py
+	@echo "The report build: $(BIN)/python bench/bench_build.py (about 35 min: the naive loop too)"
 
 lock: setup
 	$(UV_COMPILE) --extra dev -o requirements/lock.txt
