@@ -25,6 +25,19 @@ from typing import TYPE_CHECKING, Any, Literal
 from .errors import InputError
 from .provinces import Province, all_provinces, resolve
 
+# What the functions below import when first called: a report kernel imports these ahead of
+# time (`analysis.build.zygote.warm_up`), while `import analysis.chinamap` itself stays cheap.
+WARM_IMPORTS = (
+    "numpy",
+    "shapely",
+    "shapely.ops",
+    "pyproj",
+    "matplotlib.patches",
+    "matplotlib.patheffects",
+    "analysis.geometry",
+    "analysis.style",
+)
+
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
     from matplotlib.axes import Axes

@@ -22,6 +22,15 @@ from . import narrative as nv
 from . import report_data as rd
 from .provinces import resolve
 
+# What the functions below import when first called: a report kernel imports these ahead of
+# time (`analysis.build.zygote.warm_up`), while `import analysis.figures` itself stays cheap.
+WARM_IMPORTS = (
+    "matplotlib.pyplot",
+    "matplotlib.patheffects",
+    "analysis.style",
+    "analysis.chinamap",
+)
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure

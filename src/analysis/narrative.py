@@ -39,6 +39,18 @@ from .errors import AnalysisError, InputError
 from .facts.tables import QUALIFIERS
 from .paths import relative
 
+# What the functions below import when first called: a report kernel imports these ahead of
+# time (`analysis.build.zygote.warm_up`), while `import analysis.narrative` itself stays cheap.
+WARM_IMPORTS = (
+    "IPython.display",
+    "matplotlib_inline.backend_inline",
+    "mistune",
+    "cn2an",
+    "analysis.provinces",
+    "analysis.style",
+    "analysis.facts.glossary",
+)
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 

@@ -18,6 +18,16 @@ from typing import TYPE_CHECKING, Any
 from .errors import EnvironmentSetupError
 from .io import atomic_path
 
+# What the functions below import when first called: a report kernel imports these ahead of
+# time (`analysis.build.zygote.warm_up`), while `import analysis.style` itself stays cheap.
+WARM_IMPORTS = (
+    "matplotlib.pyplot",
+    "seaborn",
+    "cycler",
+    "noto_cjk_sans_otc",
+    "matplotlib.textpath",
+)
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.colors import Colormap
     from matplotlib.figure import Figure

@@ -158,15 +158,22 @@ def readable_translator() -> type:
 
 def _warm_code(modules: Sequence[str]) -> str:
     # Runs silently in the user namespace, so it deletes the names it made; a module that
-    # fails to import is left for the notebook to report in its own cell.
+    # fails to import is left for the notebook to report in its own cell. Like the template
+    # process (`zygote.warm_up`), it follows each module's `WARM_IMPORTS`.
     return (
         "def __analysis_warm(names):\n"
         "    import importlib\n"
-        "    for name in names:\n"
+        "    seen = set()\n"
+        "    while names:\n"
+        "        name = names.pop(0)\n"
+        "        if name in seen:\n"
+        "            continue\n"
+        "        seen.add(name)\n"
         "        try:\n"
-        "            importlib.import_module(name)\n"
+        "            module = importlib.import_module(name)\n"
         "        except Exception:\n"
-        "            pass\n"
+        "            continue\n"
+        "        names += [str(n) for n in getattr(module, 'WARM_IMPORTS', ())]\n"
         f"__analysis_warm({list(modules)!r})\n"
         "del __analysis_warm\n"
     )
@@ -276,15 +283,9 @@ class Runtime:
         if not self.use_zygote:
             return None
         if kernel not in self._zygotes:
-            from jupyter_client.kernelspec import KernelSpecManager
+            from .zygote import Zygote, interpreter, kernel_argv
 
-            from .zygote import Zygote, interpreter
-
-            try:
-                argv = KernelSpecManager().get_kernel_spec(kernel).argv
-            except Exception:
-                argv = []
-            python = interpreter(argv)
+            python = interpreter(kernel_argv(kernel))
             env = {**os.environ, **KERNEL_ENV}
             # It imports in the notebooks' folder, where a new kernel would start.
             self._zygotes[kernel] = Zygote(python, self.warm_imports, env, cwd) if python else None
