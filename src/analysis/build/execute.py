@@ -6,7 +6,8 @@ What is done here, and why:
   is sent a silent `import` of the modules the notebooks import: the kernel boots and loads
   pandas/matplotlib on one core while the worker loads its own libraries on the other. A local
   worker then starts the next job's kernel while it exports the current one.
-- The kernel is shut down immediately (no graceful wait, which stalls several seconds).
+- The kernel is shut down immediately (no graceful wait, which stalls several seconds); a
+  local worker does it just after it has sent the job's result.
 - `jsonschema` builds an Earley parser for the RFC 3987 "iri" format at import time (about a
   second here); no notebook schema uses that format, so workers block the optional module
   `rfc3987_syntax`, which jsonschema then skips.
@@ -277,6 +278,10 @@ class Runtime:
         self.spare_key: tuple[str, str] | None = None
         self._libraries = False
         self._export_thread: threading.Thread | None = None
+        # A local worker sends a job's result before it shuts down the job's kernel (`reap`):
+        # the kernel has finished, and waiting for it to exit is not part of the job.
+        self.defer_shutdown = False
+        self._retired: list[Kernel] = []
 
     def zygote(self, kernel: str, cwd: str) -> Any:
         """The warm template process for `kernel` (None when forking is not possible)."""
@@ -342,8 +347,21 @@ class Runtime:
         if self._export_thread is not None:
             self._export_thread.join()
 
+    def retire(self, kernel: Kernel) -> None:
+        """Shut down a kernel whose notebook has finished: now, or at `reap` when deferred."""
+        if self.defer_shutdown:
+            self._retired.append(kernel)
+        else:
+            kernel.shutdown()
+
+    def reap(self) -> None:
+        """Shut down the kernels retired since the last call."""
+        while self._retired:
+            self._retired.pop().shutdown()
+
     def close(self) -> None:
         """Shut down the spare kernel and the template processes."""
+        self.reap()
         if self.spare is not None:
             self.spare.shutdown()
             self.spare, self.spare_key = None, None
@@ -505,7 +523,7 @@ def execute(task: Task, rt: Runtime, timings: dict[str, float]) -> tuple[Any, bo
             try:
                 console = kernel.console_text()
             finally:
-                kernel.shutdown()
+                rt.retire(kernel)
     return nb, ok, error, console
 
 

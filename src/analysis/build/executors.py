@@ -74,6 +74,7 @@ def _worker_main(
     # started first of all, since its imports are the longest wait before the first notebook
     # can run; the worker loads its own libraries meanwhile.
     rt = execute.runtime(warm, use_zygote=True)
+    rt.defer_shutdown = True
     try:
         for kernel, cwd in kernels:
             rt.zygote(kernel, cwd)
@@ -83,6 +84,7 @@ def _worker_main(
                 break
             results.put(("start", task.job_id, os.getpid()))
             results.put(("done", execute.run_task(task, rt), os.getpid()))
+            rt.reap()  # the finished job's kernel, once its result is on its way
     finally:
         rt.close()
 
