@@ -214,3 +214,30 @@ def test_cli_rejects_bad_input_before_any_kernel(project: Path, capsys) -> None:
     status = cli.main(["build", "--reports-file", str(project / "nope.toml")])
     assert status == 2
     assert "nope.toml does not exist" in capsys.readouterr().err
+
+
+def test_warm_up_list_names_the_submodules_a_notebook_imports(project: Path) -> None:
+    path = notebook(project / "notebooks" / "imports.ipynb", 'lang = "zh"\n')
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb["cells"].append(
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "i",
+            "metadata": {},
+            "outputs": [],
+            "source": "%matplotlib inline\nimport matplotlib.pyplot as plt\n"
+            "from analysis import figures, narrative as nv\nfrom os.path import *\n",
+        }
+    )
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    spec = load_spec(
+        write_spec(project, '[reports.imports]\nnotebook = "notebooks/imports.ipynb"\n')
+    )
+    assert spec.reports["imports"].notebook_info.imports == (
+        "matplotlib.pyplot",
+        "analysis",
+        "analysis.figures",
+        "analysis.narrative",
+        "os.path",
+    )

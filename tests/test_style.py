@@ -262,3 +262,22 @@ def test_missing_font_file_raises_setup_error(monkeypatch):
     monkeypatch.setattr(style, "FONT_FILE", "NotoSansCJK-Missing.ttc")
     with pytest.raises(EnvironmentSetupError, match="NotoSansCJK-Missing.ttc"):
         style.font_path()
+
+
+def test_notebook_shows_the_png_just_saved_until_the_figure_changes(tmp_path):
+    style.use_style()
+    fig, ax = plt.subplots(layout="constrained")
+    ax.bar(["江苏", "广东"], [10, 8])
+    engine = fig.get_layout_engine()
+    written = style.save_figure(fig, tmp_path / "chart", formats=("png", "svg"))
+    saved = written[0].read_bytes()
+    # The layout engine ran once (for the PNG) and is back in place for later drawing.
+    assert fig.get_layout_engine() is engine
+    assert style.figure_png(fig) is style.figure_png(fig)
+    assert style.figure_png(fig) == saved
+    assert style.figure_png(fig, dpi=100) != saved  # another resolution is drawn anew
+    ax.set_title("改了标题")
+    changed = style.figure_png(fig)
+    assert changed != saved and changed.startswith(b"\x89PNG")
+    assert b"Software" not in changed
+    plt.close(fig)

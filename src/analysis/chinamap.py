@@ -25,6 +25,19 @@ from typing import TYPE_CHECKING, Any, Literal
 from .errors import InputError
 from .provinces import Province, all_provinces, resolve
 
+# What the functions below import when first called: a report kernel imports these ahead of
+# time (`analysis.build.zygote.warm_up`), while `import analysis.chinamap` itself stays cheap.
+WARM_IMPORTS = (
+    "numpy",
+    "shapely",
+    "shapely.ops",
+    "pyproj",
+    "matplotlib.patches",
+    "matplotlib.patheffects",
+    "analysis.geometry",
+    "analysis.style",
+)
+
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
     from matplotlib.axes import Axes
@@ -309,6 +322,39 @@ class _Layout:
     inset_view: tuple[float, float, float, float]  # the extent the inset shows
 
 
+@dataclass(frozen=True)
+class _Views:
+    """Everything about the geometry that does not depend on the values drawn."""
+
+    data: _MapData  # the whole map
+    main: _MapData  # the main map: cut at MAIN_SOUTH_LAT
+    south: _MapData  # what the South China Sea inset shows
+    layout: _Layout
+    label_points: dict[int, tuple[float, float]]  # adcode -> label point in the main map
+
+
+def _views(geometry: gpd.GeoDataFrame | None) -> _Views:
+    return _default_views() if geometry is None else _make_views(_load_map_data(geometry))
+
+
+@functools.cache
+def _default_views() -> _Views:
+    """The views of the committed geometry, computed once per process (a notebook that draws
+    several maps reads, projects and cuts the geometry once)."""
+    return _make_views(_load_map_data(None))
+
+
+def _make_views(data: _MapData) -> _Views:
+    main = data.north_of(MAIN_SOUTH_LAT)
+    layout = _layout(main)
+    vx0, vy0, vx1, vy1 = layout.inset_view
+    # A margin around the view so that no cut edge of a unit shows inside the frame.
+    pad = max(vx1 - vx0, vy1 - vy0) * 0.05
+    south = _within(data, (vx0 - pad, vy0 - pad, vx1 + pad, vy1 + pad))
+    points = {code: _label_point(geom) for code, geom in sorted(main.units.items())}
+    return _Views(data=data, main=main, south=south, layout=layout, label_points=points)
+
+
 def _layout(main: _MapData) -> _Layout:
     """Extents of the main map (already cut at MAIN_SOUTH_LAT) and of the inset."""
     import shapely
@@ -484,7 +530,7 @@ def _format_value(value: Any, value_format: str) -> str:
 
 def _draw_labels(
     ax: Axes,
-    data: _MapData,
+    label_points: Mapping[int, tuple[float, float]],
     fills: dict[int, Any],
     values: dict[int, Any],
     *,
@@ -503,7 +549,7 @@ def _draw_labels(
         text = unit_label(unit, lang)
         if show_values and code in values:
             text = f"{text}\n{_format_value(values[code], value_format)}"
-        x, y = _label_point(data.units[code])
+        x, y = label_points[code]
         callout = callouts.get(code)
         dark_fill = code in fills and _luminance(fills[code]) < DARK_FILL_LUMINANCE
         if dark_fill and callout is None:
@@ -720,9 +766,8 @@ def province_map(
     fills, legend = _unit_colors(resolved, kind, cmap, vmin, vmax, colors)
     if reference and highlight_code is not None:
         fills = {highlight_code: PALETTE[0]}  # a locator map: the unit in the accent colour
-    data = _load_map_data(geometry)
-    main = data.north_of(MAIN_SOUTH_LAT)
-    layout = _layout(main)
+    views = _views(geometry)
+    data, main, layout = views.data, views.main, views.layout
 
     if ax is None:
         # Height from the map's own aspect, plus room for the title and the caption lines.
@@ -747,9 +792,7 @@ def province_map(
     inset = ax.inset_axes(layout.inset, transform=ax.transData)
     inset.set_gid("scs-inset")
     vx0, vy0, vx1, vy1 = layout.inset_view
-    # A margin around the view so that no cut edge of a unit shows inside the frame.
-    pad = max(vx1 - vx0, vy1 - vy0) * 0.05
-    south = _within(data, (vx0 - pad, vy0 - pad, vx1 + pad, vy1 + pad))
+    south = views.south
     _draw_units(inset, south, fills, reference=reference, scale=0.7, gid_prefix="inset-")
     if highlight_code is not None and highlight_code in south.units:
         _draw_highlight(inset, south, highlight_code, 0.7, "inset-highlight")
@@ -780,7 +823,7 @@ def province_map(
 
     labels = _draw_labels(
         ax,
-        main,
+        views.label_points,
         fills,
         resolved,
         lang=lang,

@@ -3,9 +3,10 @@
 Each public function draws one chart for `lang`, puts the source line under it (article and
 section of the rows it shows), saves it as PNG and SVG under reports/figures/ for slides
 (`analysis.style.save_figure`, byte-stable) and returns the Figure; a notebook then calls
-`plt.show()`. Words come from the chart templates in templates/narrative_<lang>.toml, values
-from `analysis.report_data`. Every value axis names its unit; value labels sit outside the bars
-so they never sit on a dark fill; long category names are wrapped, never cut.
+`plt.show()`, which shows the PNG just saved (`narrative.setup_notebook`). Words come from the
+chart templates in templates/narrative_<lang>.toml, values from `analysis.report_data`. Every
+value axis names its unit; value labels sit outside the bars so they never sit on a dark fill;
+long category names are wrapped, never cut.
 
 matplotlib is imported inside the functions.
 """
@@ -21,6 +22,15 @@ from typing import TYPE_CHECKING, Any
 from . import narrative as nv
 from . import report_data as rd
 from .provinces import resolve
+
+# What the functions below import when first called: a report kernel imports these ahead of
+# time (`analysis.build.zygote.warm_up`), while `import analysis.figures` itself stays cheap.
+WARM_IMPORTS = (
+    "matplotlib.pyplot",
+    "matplotlib.patheffects",
+    "analysis.style",
+    "analysis.chinamap",
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes

@@ -42,6 +42,10 @@ from .errors import AnalysisError, EnvironmentSetupError, InputError
 from .paths import GEOMETRY, GEOMETRY_ORIGIN, PROVINCES, relative
 from .provinces import all_provinces
 
+# What the functions below import when first called: a report kernel imports these ahead of
+# time (`analysis.build.zygote.warm_up`), while `import analysis.geometry` itself stays cheap.
+WARM_IMPORTS = ("geopandas",)
+
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
     import numpy as np

@@ -39,6 +39,18 @@ from .errors import AnalysisError, InputError
 from .facts.tables import QUALIFIERS
 from .paths import relative
 
+# What the functions below import when first called: a report kernel imports these ahead of
+# time (`analysis.build.zygote.warm_up`), while `import analysis.narrative` itself stays cheap.
+WARM_IMPORTS = (
+    "IPython.display",
+    "matplotlib_inline.backend_inline",
+    "mistune",
+    "cn2an",
+    "analysis.provinces",
+    "analysis.style",
+    "analysis.facts.glossary",
+)
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
@@ -921,18 +933,37 @@ code { font-family: inherit; word-break: break-all; font-size: .85em; }
 
 
 def setup_notebook(lang: str) -> None:
-    """Check `lang`, apply the chart style and set the format of inline figures (150 dpi PNG)."""
+    """Check `lang`, apply the chart style and show inline figures as PNG (`figure_png`)."""
     check_lang(lang)
     from .style import use_style
 
     use_style()
     try:
+        from IPython import get_ipython
         from matplotlib_inline.backend_inline import set_matplotlib_formats
     except ImportError:  # pragma: no cover - outside IPython the format does not matter
         return
-    # 150 dpi PNG: sharp at the page width of the HTML and the A4 PDF (the image is scaled to
-    # the text width) while keeping the committed notebooks small; "optimize" only recompresses.
-    set_matplotlib_formats("png", dpi=150, pil_kwargs={"optimize": True})
+    set_matplotlib_formats("png")  # PNG only, no SVG or PDF copy of each figure
+    shell = get_ipython()
+    if shell is None:
+        return
+    from matplotlib.figure import Figure
+
+    # 200 dpi, the resolution of the PNG saved for slides: sharp at the page width of the HTML
+    # and of the A4 PDF (the image is scaled to the text width), and a chart saved with
+    # `save_figure` is shown with the bytes just written rather than drawn once more.
+    shell.display_formatter.formatters["image/png"].for_type(Figure, _inline_png)
+
+
+def _inline_png(fig: Any) -> str | None:
+    """The base64 PNG of a figure for the notebook (None for an empty figure, as IPython)."""
+    import base64
+
+    from .style import figure_png
+
+    if not fig.axes and not fig.lines:
+        return None
+    return base64.b64encode(figure_png(fig)).decode("ascii")
 
 
 def title_html(report: str, lang: str, **context: Any) -> str:

@@ -17,6 +17,10 @@ from .errors import InputError
 from .narrative import Fact
 from .provinces import Province, mainland, resolve
 
+# What the functions below import when first called: a report kernel imports these ahead of
+# time (`analysis.build.zygote.warm_up`), while `import analysis.report_data` itself stays cheap.
+WARM_IMPORTS = ("pandas", "analysis.facts.api", "analysis.corpus")
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 

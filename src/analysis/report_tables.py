@@ -13,6 +13,10 @@ from typing import TYPE_CHECKING, Any
 from . import narrative as nv
 from . import report_data as rd
 
+# What the functions below import when first called: a report kernel imports these ahead of
+# time (`analysis.build.zygote.warm_up`), while `import analysis.report_tables` itself stays cheap.
+WARM_IMPORTS = ("pandas",)
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 

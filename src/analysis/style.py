@@ -9,14 +9,26 @@ matplotlib is imported inside the functions so that importing this module stays 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import re
-from collections.abc import Iterable, Sequence
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import EnvironmentSetupError
 from .io import atomic_path
+
+# What the functions below import when first called: a report kernel imports these ahead of
+# time (`analysis.build.zygote.warm_up`), while `import analysis.style` itself stays cheap.
+WARM_IMPORTS = (
+    "matplotlib.pyplot",
+    "seaborn",
+    "cycler",
+    "noto_cjk_sans_otc",
+    "matplotlib.textpath",
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.colors import Colormap
@@ -221,30 +233,102 @@ def save_figure(
     """Write `fig` as `<stem>.<format>` for each format, atomically, and return the paths.
 
     The bytes depend only on the figure: no software version, date or random id is written, so
-    saving the same figure in another process gives identical files.
+    saving the same figure in another process gives identical files. The layout (constrained
+    layout, the house default) is computed once, for the first format, and the others are
+    drawn with it; the PNG is kept with the figure, so that a notebook shows those very bytes
+    (`figure_png`) instead of drawing the figure once more.
     """
+    import io
+
     import matplotlib as mpl
 
+    fmts = [fmt.lower().lstrip(".") for fmt in formats]
+    unknown = [fmt for fmt in fmts if fmt not in SAVE_METADATA]
+    if unknown:
+        raise ValueError(
+            f"save_figure: format {unknown[0]!r} is not supported; use one of "
+            f"{', '.join(sorted(SAVE_METADATA))}."
+        )
     stem = Path(stem)
     written: list[Path] = []
-    for fmt in formats:
-        fmt = fmt.lower().lstrip(".")
-        if fmt not in SAVE_METADATA:
-            raise ValueError(
-                f"save_figure: format {fmt!r} is not supported; use one of "
-                f"{', '.join(sorted(SAVE_METADATA))}."
-            )
-        target = stem.parent / f"{stem.name}.{fmt}"
-        with mpl.rc_context(DETERMINISTIC_RC), atomic_path(target) as tmp:
+    png: bytes | None = None
+    with mpl.rc_context(DETERMINISTIC_RC), contextlib.ExitStack() as stack:
+        for index, fmt in enumerate(fmts):
+            if index == 1:
+                # The first format ran the layout; the others are drawn with its result.
+                stack.enter_context(_layout_frozen(fig))
+            buffer = io.BytesIO()
             fig.savefig(
-                tmp,
+                buffer,
                 format=fmt,
                 dpi=dpi,
                 metadata=dict(SAVE_METADATA[fmt]),
                 **savefig_kwargs,
             )
-        written.append(target)
+            data = buffer.getvalue()
+            target = stem.parent / f"{stem.name}.{fmt}"
+            with atomic_path(target) as tmp:
+                tmp.write_bytes(data)
+            written.append(target)
+            if fmt == "png" and not savefig_kwargs:
+                png = data
+    if png is not None:
+        _remember_png(fig, png, dpi)
     return written
+
+
+@contextlib.contextmanager
+def _layout_frozen(fig: Figure) -> Iterator[None]:
+    """Draw `fig` without its layout engine (positions stay where the last draw put them).
+
+    `savefig` runs the layout engine (constrained layout, the house default) in a draw of its
+    own before the real one: for a map that is most of the time a format takes to save.
+    """
+    import matplotlib as mpl
+
+    engine = fig.get_layout_engine()
+    if engine is None:
+        yield
+        return
+    # With both rcParams off, `set_layout_engine(None)` removes the engine altogether; "none"
+    # would leave a placeholder, for which `savefig` still draws twice.
+    with mpl.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)
+    try:
+        yield
+    finally:
+        fig.set_layout_engine(engine)
+
+
+# PNG bytes last saved by `save_figure`, per figure (forgotten with the figure).
+_SAVED_PNG: weakref.WeakKeyDictionary[Any, tuple[bytes, float]] = weakref.WeakKeyDictionary()
+DISPLAY_DPI = 200  # inline figures: the resolution of the saved PNG, so that one serves both
+
+
+def _remember_png(fig: Figure, png: bytes, dpi: float) -> None:
+    # Saving leaves the figure marked stale (its dpi was changed and restored); from now on,
+    # only a change to the figure marks it stale again, and the PNG is then out of date.
+    fig.stale = False
+    _SAVED_PNG[fig] = (png, dpi)
+
+
+def figure_png(fig: Figure, dpi: float = DISPLAY_DPI) -> bytes:
+    """The figure as PNG at `dpi` (no date or version written, the house rcParams for saving).
+
+    When `save_figure` wrote this figure at that dpi and nothing changed since, these are the
+    bytes it wrote, without drawing again.
+    """
+    import io
+
+    import matplotlib as mpl
+
+    saved = _SAVED_PNG.get(fig)
+    if saved is not None and saved[1] == dpi and not fig.stale:
+        return saved[0]
+    buffer = io.BytesIO()
+    with mpl.rc_context(DETERMINISTIC_RC):
+        fig.savefig(buffer, format="png", dpi=dpi, metadata=dict(SAVE_METADATA["png"]))
+    return buffer.getvalue()
 
 
 # Characters that must not start a line (closing punctuation) in Chinese line breaking.

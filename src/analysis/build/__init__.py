@@ -8,7 +8,7 @@ One module per job of the pipeline, after papermill's layout:
 - `execute`    runs one notebook through papermill in a worker (readable parameters,
                volatile metadata stripped, kernel shut down at once)
 - `zygote`     forks each kernel from a template process that imported the notebooks'
-               modules once
+               modules once (and what they import lazily, listed in their `WARM_IMPORTS`)
 - `export`     renders HTML (no code, embedded figures and font subset) and A4 PDF (WeasyPrint)
 - `executors`  runs jobs in local worker processes or on a Dask cluster
 - `manifest`, `index`, `progress`   the run record, `reports/index.html` and the console

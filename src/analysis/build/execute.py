@@ -6,7 +6,8 @@ What is done here, and why:
   is sent a silent `import` of the modules the notebooks import: the kernel boots and loads
   pandas/matplotlib on one core while the worker loads its own libraries on the other. A local
   worker then starts the next job's kernel while it exports the current one.
-- The kernel is shut down immediately (no graceful wait, which stalls several seconds).
+- The kernel is shut down immediately (no graceful wait, which stalls several seconds); a
+  local worker does it just after it has sent the job's result.
 - `jsonschema` builds an Earley parser for the RFC 3987 "iri" format at import time (about a
   second here); no notebook schema uses that format, so workers block the optional module
   `rfc3987_syntax`, which jsonschema then skips.
@@ -158,15 +159,22 @@ def readable_translator() -> type:
 
 def _warm_code(modules: Sequence[str]) -> str:
     # Runs silently in the user namespace, so it deletes the names it made; a module that
-    # fails to import is left for the notebook to report in its own cell.
+    # fails to import is left for the notebook to report in its own cell. Like the template
+    # process (`zygote.warm_up`), it follows each module's `WARM_IMPORTS`.
     return (
         "def __analysis_warm(names):\n"
         "    import importlib\n"
-        "    for name in names:\n"
+        "    seen = set()\n"
+        "    while names:\n"
+        "        name = names.pop(0)\n"
+        "        if name in seen:\n"
+        "            continue\n"
+        "        seen.add(name)\n"
         "        try:\n"
-        "            importlib.import_module(name)\n"
+        "            module = importlib.import_module(name)\n"
         "        except Exception:\n"
-        "            pass\n"
+        "            continue\n"
+        "        names += [str(n) for n in getattr(module, 'WARM_IMPORTS', ())]\n"
         f"__analysis_warm({list(modules)!r})\n"
         "del __analysis_warm\n"
     )
@@ -270,21 +278,19 @@ class Runtime:
         self.spare_key: tuple[str, str] | None = None
         self._libraries = False
         self._export_thread: threading.Thread | None = None
+        # A local worker sends a job's result before it shuts down the job's kernel (`reap`):
+        # the kernel has finished, and waiting for it to exit is not part of the job.
+        self.defer_shutdown = False
+        self._retired: list[Kernel] = []
 
     def zygote(self, kernel: str, cwd: str) -> Any:
         """The warm template process for `kernel` (None when forking is not possible)."""
         if not self.use_zygote:
             return None
         if kernel not in self._zygotes:
-            from jupyter_client.kernelspec import KernelSpecManager
+            from .zygote import Zygote, interpreter, kernel_argv
 
-            from .zygote import Zygote, interpreter
-
-            try:
-                argv = KernelSpecManager().get_kernel_spec(kernel).argv
-            except Exception:
-                argv = []
-            python = interpreter(argv)
+            python = interpreter(kernel_argv(kernel))
             env = {**os.environ, **KERNEL_ENV}
             # It imports in the notebooks' folder, where a new kernel would start.
             self._zygotes[kernel] = Zygote(python, self.warm_imports, env, cwd) if python else None
@@ -341,8 +347,21 @@ class Runtime:
         if self._export_thread is not None:
             self._export_thread.join()
 
+    def retire(self, kernel: Kernel) -> None:
+        """Shut down a kernel whose notebook has finished: now, or at `reap` when deferred."""
+        if self.defer_shutdown:
+            self._retired.append(kernel)
+        else:
+            kernel.shutdown()
+
+    def reap(self) -> None:
+        """Shut down the kernels retired since the last call."""
+        while self._retired:
+            self._retired.pop().shutdown()
+
     def close(self) -> None:
         """Shut down the spare kernel and the template processes."""
+        self.reap()
         if self.spare is not None:
             self.spare.shutdown()
             self.spare, self.spare_key = None, None
@@ -504,7 +523,7 @@ def execute(task: Task, rt: Runtime, timings: dict[str, float]) -> tuple[Any, bo
             try:
                 console = kernel.console_text()
             finally:
-                kernel.shutdown()
+                rt.retire(kernel)
     return nb, ok, error, console
 
 

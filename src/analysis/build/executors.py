@@ -60,20 +60,31 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def _worker_main(tasks: multiprocessing.Queue, results: multiprocessing.Queue, warm: tuple) -> None:
+def _worker_main(
+    tasks: multiprocessing.Queue,
+    results: multiprocessing.Queue,
+    warm: tuple,
+    kernels: tuple[tuple[str, str], ...] = (),
+) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the engine decides what Ctrl-C means
     signal.signal(signal.SIGTERM, _on_sigterm)
     from . import execute
 
-    # One warm template process per worker: every kernel after the first is forked from it.
+    # One warm template process per worker and kernel: every kernel is forked from it. It is
+    # started first of all, since its imports are the longest wait before the first notebook
+    # can run; the worker loads its own libraries meanwhile.
     rt = execute.runtime(warm, use_zygote=True)
+    rt.defer_shutdown = True
     try:
+        for kernel, cwd in kernels:
+            rt.zygote(kernel, cwd)
         while True:
             task = tasks.get()
             if task is None:
                 break
             results.put(("start", task.job_id, os.getpid()))
             results.put(("done", execute.run_task(task, rt), os.getpid()))
+            rt.reap()  # the finished job's kernel, once its result is on its way
     finally:
         rt.close()
 
@@ -106,10 +117,11 @@ class LocalExecutor:
             task_queue.put(_with_prestart(task, prestart))
         for _ in range(count):
             task_queue.put(None)
+        kernels = tuple(dict.fromkeys((task.kernel, task.cwd) for task in tasks))
         self._procs = [
             ctx.Process(
                 target=_worker_main,
-                args=(task_queue, result_queue, self.warm_imports),
+                args=(task_queue, result_queue, self.warm_imports, kernels),
                 name=f"analysis-build-{i}",
                 daemon=True,
             )

@@ -53,6 +53,9 @@ class Progress:
         if to_run and self.verbosity >= NORMAL:
             from tqdm import tqdm
 
+            # tqdm's monitor thread would make the executor start its workers with "spawn"
+            # (a fresh interpreter each) instead of "fork", which is only safe single-threaded.
+            tqdm.monitor_interval = 0
             self._bar = tqdm(
                 total=len(to_run),
                 unit="job",

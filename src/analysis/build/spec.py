@@ -126,7 +126,7 @@ class NotebookInfo:
     path: Path
     params: dict[str, NotebookParam]
     kernel: str | None
-    imports: tuple[str, ...]  # top-level modules the notebook imports, for kernel warm-up
+    imports: tuple[str, ...]  # modules the notebook imports at top level, for kernel warm-up
 
 
 def _source(cell: Mapping[str, Any]) -> str:
@@ -192,6 +192,11 @@ def _imports(cells: Iterable[Mapping[str, Any]]) -> list[str]:
                 found += [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 found.append(node.module)
+                # `from analysis import figures` imports the submodule analysis.figures; for a
+                # name that is not a module, the warm-up's import attempt fails harmlessly.
+                found += [
+                    f"{node.module}.{alias.name}" for alias in node.names if alias.name != "*"
+                ]
     return list(dict.fromkeys(found))
 
 

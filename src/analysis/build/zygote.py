@@ -8,7 +8,10 @@ that imports all of that once (the modules the notebooks import, found in their 
 forks a child per kernel. The child is a new process with its own memory, which becomes the
 kernel (`IPKernelApp`) on the connection file that jupyter_client wrote, so every notebook still
 gets a pristine namespace and module state no notebook code has touched. Only imports are
-shared, as with the kernel warm-up this replaces.
+shared, as with the kernel warm-up this replaces: the modules a kernel loads before its first
+cell (`KERNEL_MODULES`), the modules the notebooks import, and the modules those list in a
+`WARM_IMPORTS` tuple, what their functions import when first called (pandas, seaborn, ...).
+A local worker starts its template process as soon as it starts, before its own imports.
 
 `ZygoteKernelManager` is an `AsyncKernelManager` whose provisioner asks the zygote for the
 process instead of calling Popen; everything else (ports, signals, shutdown) is jupyter_client's.
@@ -83,18 +86,52 @@ def _child(request: dict[str, Any]) -> None:
         os._exit(status)
 
 
-def serve(modules: Sequence[str]) -> None:
-    """The zygote's main loop: import, then fork one kernel per request line on stdin."""
+# What a kernel imports itself between its start and its first cell, when nothing has yet:
+# ipykernel's debugger (debugpy, about 0.15 s), the history database, tornado's queues.
+KERNEL_MODULES = (
+    "ipykernel.ipkernel",
+    "ipykernel.kernelapp",
+    "ipykernel.debugger",
+    "IPython.core.history",
+    "IPython.extensions.storemagic",
+    "sqlite3",
+    "tornado.gen",
+    "tornado.locks",
+    "tornado.queues",
+    "PIL.features",
+)
+
+
+def warm_up(modules: Sequence[str]) -> list[str]:
+    """Import `modules` and, after each, the modules listed in its `WARM_IMPORTS`; return the
+    names imported. A module that fails to import is skipped: the notebook reports it itself.
+
+    `WARM_IMPORTS` lets a module name what its functions import lazily (pandas, seaborn, ...),
+    so that importing it stays cheap elsewhere while kernels still start with it loaded.
+    """
     import importlib
 
-    import ipykernel.ipkernel  # noqa: F401
-    import ipykernel.kernelapp  # noqa: F401
-
-    for name in modules:
+    queue = list(modules)
+    seen: set[str] = set()
+    done: list[str] = []
+    while queue:
+        name = queue.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
         try:
-            importlib.import_module(name)
-        except Exception:  # the notebook will report it in its own cell
-            pass
+            module = importlib.import_module(name)
+        except Exception:  # also a `from x import name` whose name is not a module
+            continue
+        done.append(name)
+        queue += [str(n) for n in getattr(module, "WARM_IMPORTS", ())]
+    return done
+
+
+def serve(modules: Sequence[str]) -> None:
+    """The zygote's main loop: import, then fork one kernel per request line on stdin."""
+    warm_up(KERNEL_MODULES)
+    warm_up(modules)
     signal.signal(signal.SIGCHLD, _reap)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build decides what Ctrl-C means
     print(json.dumps({"ready": True}), flush=True)
@@ -197,6 +234,34 @@ class Zygote:
             pass
         self.process.kill()  # nothing to save; waiting for a clean exit only costs time
         self.process.wait()
+
+
+def kernel_argv(name: str) -> list[str]:
+    """The argv of the kernelspec `name` ([] when there is none).
+
+    Read from the first `kernels/<name>/kernel.json` on Jupyter's data path, the folder
+    jupyter_client's KernelSpecManager would take it from, without importing jupyter_client
+    (a third of a second that the template process would otherwise wait before it starts);
+    KernelSpecManager itself answers when that file is not there or not plain.
+    """
+    try:
+        from jupyter_core.paths import jupyter_path
+
+        for folder in jupyter_path("kernels"):
+            spec = Path(folder) / name / "kernel.json"
+            if spec.is_file():
+                argv = json.loads(spec.read_text(encoding="utf-8"))["argv"]
+                if isinstance(argv, list) and all(isinstance(a, str) for a in argv):
+                    return argv
+                break
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        return list(KernelSpecManager().get_kernel_spec(name).argv)
+    except Exception:
+        return []
 
 
 def interpreter(argv: Sequence[str]) -> list[str] | None:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import AnalysisError, InputError
 from ..paths import PROCESSED, relative
-from .tables import ALL_TABLES, BY_NAME, SENTENCES_TABLE
+from .tables import ALL_TABLES, BY_NAME, PANDAS_DTYPES, SENTENCES_TABLE
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -88,8 +88,6 @@ def _csv_path(name: str, processed_dir: Path) -> Path:
 def load(name: str, *, validate: bool = True, processed_dir: Path = PROCESSED) -> pd.DataFrame:
     """The fact table `name` as a typed DataFrame (nullable dtypes), checked by its schema."""
     import pandas as pd
-
-    from .schemas import PANDAS_DTYPES
 
     table = _table(name)
     path = _csv_path(name, processed_dir)

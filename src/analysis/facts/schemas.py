@@ -14,20 +14,11 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
-from .tables import BY_NAME, Column, Table
+from .tables import BY_NAME, PANDAS_DTYPES, Column, Table
 from .validation import SchemaValidationError
 
 __all__ = ["PANDAS_DTYPES", "SchemaValidationError", "frame", "schema", "validate"]
 
-# Nullable extension dtypes, so that an empty cell is <NA> and integers stay integers.
-PANDAS_DTYPES = {
-    "string": "string",
-    "yearmonth": "string",
-    "integer": "Int64",
-    "year": "Int64",
-    "number": "Float64",
-    "boolean": "boolean",
-}
 YEARMONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 

@@ -22,6 +22,17 @@ QUALIFIERS = (
     "range",
 )
 SENTENCE_ID_PATTERN = r"^a\d+-p\d{3}-s\d{2}$"
+# The pandas dtype of each column type: nullable extension dtypes, so that an empty cell is
+# <NA> and integers stay integers. Here rather than in `schemas.py`, so that loading a table
+# without validating it (`load(..., validate=False)`) does not import pandera.
+PANDAS_DTYPES = {
+    "string": "string",
+    "yearmonth": "string",
+    "integer": "Int64",
+    "year": "Int64",
+    "number": "Float64",
+    "boolean": "boolean",
+}
 
 
 @dataclass(frozen=True)

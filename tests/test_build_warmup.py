@@ -1,0 +1,106 @@
+"""Kernel warm-up: what the template process imports, and that it covers the report notebooks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from analysis.build import zygote
+from analysis.paths import ROOT
+
+# Libraries that take a noticeable time to import: a report kernel must find them loaded.
+HEAVY = {
+    "pandas",
+    "numpy",
+    "matplotlib",
+    "matplotlib_inline",
+    "seaborn",
+    "shapely",
+    "pyproj",
+    "geopandas",
+    "jinja2",
+    "mistune",
+    "cn2an",
+    "IPython",
+    "debugpy",
+}
+
+
+def test_warm_up_follows_warm_imports_and_skips_what_is_not_a_module(
+    tmp_path: Path, monkeypatch
+) -> None:
+    (tmp_path / "warm_a.py").write_text('WARM_IMPORTS = ("warm_b", "no_such_module")\n')
+    (tmp_path / "warm_b.py").write_text('WARM_IMPORTS = ("warm_a",)\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("warm_a", "warm_b"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    done = zygote.warm_up(["warm_a", "warm_a.Literal", "json"])
+    assert done == ["warm_a", "json", "warm_b"]
+    assert "warm_b" in sys.modules
+
+
+def test_kernel_argv_reads_the_kernelspec_from_the_jupyter_path(
+    tmp_path: Path, monkeypatch
+) -> None:
+    folder = tmp_path / "kernels" / "warm-test"
+    folder.mkdir(parents=True)
+    argv = ["/opt/py/bin/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (folder / "kernel.json").write_text(json.dumps({"argv": argv, "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    assert zygote.kernel_argv("warm-test") == argv
+    assert zygote.interpreter(zygote.kernel_argv("warm-test")) == ["/opt/py/bin/python"]
+    assert zygote.kernel_argv("no-such-kernel-here") == []
+
+
+_RUN_NOTEBOOKS = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+
+    from analysis.build import zygote
+    from analysis.build.spec import load_spec
+
+    spec = load_spec(Path("reports.toml"))
+    modules = [m for r in spec.reports.values() for m in r.notebook_info.imports]
+    zygote.warm_up(zygote.KERNEL_MODULES)
+    zygote.warm_up(modules)
+    warm = {name.split(".")[0] for name in sys.modules}
+
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    failed = []
+    for name in sys.argv[1:]:
+        nb = json.loads(Path(f"notebooks/{name}.ipynb").read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                if not shell.run_cell("".join(cell["source"]), silent=True).success:
+                    failed.append(name)
+    new = sorted({name.split(".")[0] for name in sys.modules} - warm)
+    print(json.dumps({"new": new, "failed": failed, "pandera": "pandera" in sys.modules}))
+    """
+)
+
+
+def test_warm_up_covers_what_the_report_notebooks_import(tmp_path: Path) -> None:
+    """The template process imports every heavy library the notebooks use, lazily or not."""
+    script = tmp_path / "run_notebooks.py"
+    script.write_text(_RUN_NOTEBOOKS, encoding="utf-8")
+    names = ["province_profile", "source_audit"]
+    env = {"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, str(script), *names],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["failed"] == []
+    assert not HEAVY.intersection(found["new"]), found["new"]
+    # Tables are read without their pandera schemas (validated when written).
+    assert found["pandera"] is False
