@@ -241,3 +241,43 @@ def test_warm_up_list_names_the_submodules_a_notebook_imports(project: Path) -> 
         "analysis.narrative",
         "os.path",
     )
+
+
+def with_source(project: Path, source: str) -> str:
+    """The fixture's reports.toml with its [source] table replaced by `source`."""
+    text = (project / "reports.toml").read_text(encoding="utf-8")
+    head, _, rest = text.partition("[source]\n")
+    _, _, tail = rest.partition("\n\n")
+    return f"{head}[source]\n{source}\n\n{tail}"
+
+
+def test_a_citation_is_composed_from_the_origin_records(project: Path) -> None:
+    """`source = { articles = [...] }` gives each language's citation from sources.toml."""
+    from analysis.corpus import load_corpus
+
+    spec = load_spec(write_spec(project, with_source(project, 'articles = ["a2", "a1"]')))
+    articles = {a.id: a for a in load_corpus().articles}
+    for lang in ("zh", "en"):
+        citation = spec.source[lang]
+        # both articles, in the order asked for, with every author
+        first, second = (citation.index(articles[i].title) for i in ("a2", "a1"))
+        assert first < second
+        for article in articles.values():
+            assert all(author in citation for author in article.authors)
+    assert spec.source["zh"].startswith("资料来源：赛迪智库集成电路研究所")
+    assert "Institute of Integrated Circuits" in spec.source["en"]
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ('articles = ["a9"]', ["[source]", "a9", "a1"]),
+        ('articles = ["a1"]\nzh = "x"', ["[source]", "no other key"]),
+        ("articles = 1", ["[source] articles", "list of strings"]),
+    ],
+)
+def test_a_bad_citation_names_the_entry(project: Path, source: str, expected: list[str]) -> None:
+    with pytest.raises(SpecError) as info:
+        load_spec(write_spec(project, with_source(project, source)))
+    for part in expected:
+        assert part in str(info.value)

@@ -416,6 +416,45 @@ def _article_label(cite: Citation, lang: str) -> str:
     return title
 
 
+def report_citation(article_ids: Sequence[str], lang: str) -> str:
+    """The "Source: …" line of a whole report: institute, authors and title of each article.
+
+    From the origin records (data/raw/sources.toml, through the corpus) and, in English, the
+    glossary; `reports.toml` asks for it with `source = { articles = ["a1"] }`.
+    """
+    from .corpus import load_corpus
+
+    check_lang(lang)
+    t = templates(lang)["common"]
+    articles = {a.id: a for a in load_corpus().articles}
+    parts = []
+    for article_id in article_ids:
+        article = articles.get(article_id)
+        if article is None:
+            raise InputError(
+                f"unknown article {article_id!r}; the articles of the source are "
+                f"{', '.join(articles)} (data/raw/sources.toml)."
+            )
+        *first, last = article.authors or ("",)
+        names = f"{t['authors_sep'].join(first)}{t['authors_last']}{last}" if first else last
+        cite = Citation(
+            sentence_id="",
+            article_id=article.id,
+            article_title=article.title,
+            institute=article.institute,
+            section="",
+            sentence="",
+        )
+        parts.append(
+            t["citation_article"].format(
+                institute=_institute(cite, lang), authors=names, article=_article_label(cite, lang)
+            )
+        )
+    if not parts:
+        raise InputError("a report citation needs at least one article id.")
+    return t["citation_prefix"] + t["citation_join"].join(parts) + t["citation_end"]
+
+
 def source_caption(rows: Iterable[Mapping[str, Any] | str] | Any, lang: str) -> str:
     """The "Source: …" line of a chart or table: article title and section(s) of its rows.
 

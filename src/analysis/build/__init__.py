@@ -37,8 +37,9 @@ The report list: `reports.toml` at the repository root
     title = { zh = "报告", en = "Reports" }
 
     [source]                        # the citation printed in every title block and on the index
-    zh = "资料来源：……"
-    en = "Source: ..."
+    articles = ["a1", "a2"]         # composed from data/raw/sources.toml (institute, authors,
+                                    # title; English labels from the glossary), or as text:
+                                    # zh = "资料来源：……"  en = "Source: ..."
 
     [reports.cluster_policy]        # the report name: lower-case ASCII, digits and "_"
     notebook = "notebooks/cluster_policy.ipynb"    # relative to the directory of reports.toml

@@ -297,6 +297,24 @@ def _text_by_lang(value: Any, where: str) -> dict[str, str]:
     raise SpecError(f'{where}: expected a string or a table such as {{ zh = "…", en = "…" }}.')
 
 
+def _citation(value: Any, where: str) -> dict[str, str]:
+    """A `source` entry: text by language, or `{ articles = ["a1", ...] }`, the citation
+    composed from the origin records of those articles (`narrative.report_citation`), so that
+    authors and titles are typed once, in data/raw/sources.toml."""
+    if isinstance(value, dict) and "articles" in value:
+        from ..errors import InputError
+        from ..narrative import LANGS, report_citation
+
+        if set(value) != {"articles"}:
+            raise SpecError(f"{where}: a table with `articles` takes no other key.")
+        ids = _str_list(value["articles"], f"{where} articles")
+        try:
+            return {lang: report_citation(ids, lang) for lang in LANGS}
+        except InputError as exc:
+            raise SpecError(f"{where}: {exc}") from None
+    return _text_by_lang(value, where)
+
+
 def _str_list(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise SpecError(f"{where}: expected a list of strings, got {value!r}.")
@@ -407,7 +425,7 @@ def load_spec(path: Path) -> Spec:
     default_formats = _formats(defaults.get("formats", list(DEFAULT_FORMATS)), f"{name} [defaults]")
     default_kernel = defaults.get("kernel", DEFAULT_KERNEL)
     default_inputs = _str_list(defaults.get("inputs", list(DEFAULT_INPUTS)), f"{name} [defaults]")
-    source = _text_by_lang(data.get("source"), f"{name} [source]")
+    source = _citation(data.get("source"), f"{name} [source]")
     reports_table = data.get("reports")
     if not isinstance(reports_table, dict) or not reports_table:
         raise SpecError(f"{name}: no [reports.NAME] table; declare at least one report.")
@@ -434,7 +452,7 @@ def load_spec(path: Path) -> Spec:
             kernel=kernel,
             inputs=_str_list(entry.get("inputs", list(default_inputs)), where),
             title=_text_by_lang(entry.get("title"), f"{where} title"),
-            source=_text_by_lang(entry.get("source"), f"{where} source") or source,
+            source=_citation(entry.get("source"), f"{where} source") or source,
         )
     site_title = _text_by_lang(site.get("title"), f"{name} [site] title")
     return Spec(path, root, reports, site_title, source)
