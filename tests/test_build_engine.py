@@ -169,6 +169,9 @@ def test_manifest_and_index_describe_every_output(built) -> None:
     ):
         assert f'href="{link}"' in index
     assert "中文" in index and "English" in index
+    for link in ("figures/chart_zh.svg", "figures/chart_en.png", "figures/fragile_1.txt"):
+        assert f'href="{link}"' in index
+    assert "fragile_0" not in index
     assert 'href="notebooks/fragile.0.ipynb">failed' in index
     assert export.find_remote_urls(index) == []
 
