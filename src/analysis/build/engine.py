@@ -380,7 +380,9 @@ def update_notebooks(options: BuildOptions, *, check: bool = False) -> int:
     executor = _make_executor(options, warm)
     progress.begin([t.job_id for t in tasks], [], min(executor.workers, len(tasks)))
 
-    logs = root / "reports" / LOGS_DIR
+    # The executed notebooks go back into notebooks/; their charts are not kept (they are
+    # report outputs, written by a report build), and the logs go to the reports folder.
+    logs = Path(options.reports_dir or root / "reports") / LOGS_DIR
 
     def on_result(task: Task, result: Result) -> None:
         path = paths[task.job_id]
