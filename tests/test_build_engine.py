@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -399,6 +400,9 @@ def test_a_broken_template_process_falls_back_to_a_new_kernel(tmp_path, monkeypa
 
     project = copy_project(tmp_path / "project")
     monkeypatch.setattr(zygote, "interpreter", lambda argv: ["/bin/false"])
+    scratch = tmp_path / "scratch"  # where the kernels' figures folders are made
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     rt = execute.Runtime(use_zygote=True)
     notebook = project / "notebooks" / "fragile.ipynb"
     task = execute.Task(
@@ -421,6 +425,10 @@ def test_a_broken_template_process_falls_back_to_a_new_kernel(tmp_path, monkeypa
     assert "result = 1.4285714285714286" in "".join(
         o.get("text", "") for c in nb.cells for o in c.get("outputs", [])
     )
+    # The kernel started the usual way saved its chart in its own folder too; the folder of
+    # the kernel that could not be forked and that of the kernel that ran are both gone.
+    assert result.figures == {"fragile_7.txt": b"divisor 7\n"}
+    assert list(scratch.glob("analysis-figures-*")) == []
 
 
 def test_a_kernel_that_dies_at_start_is_retried_once(tmp_path, monkeypatch) -> None:

@@ -215,18 +215,23 @@ class Kernel:
         # The kernel's own messages go to the job's log, not to the build's terminal.
         fd, self.console_path = tempfile.mkstemp(prefix="analysis-kernel-", suffix=".log")
         os.close(fd)
-        if zygote is not None:
-            from .zygote import manager_class
+        try:
+            if zygote is not None:
+                from .zygote import manager_class
 
-            self.km = manager_class()(kernel_name=name)
-            self.km.zygote = zygote
-            self.km.console_path = self.console_path
-            run_sync(self.km.start_kernel)(cwd=cwd, env=env)
-            warm_imports = ()  # the zygote imported them
-        else:
-            self.km = AsyncKernelManager(kernel_name=name)
-            with open(self.console_path, "ab") as console:
-                run_sync(self.km.start_kernel)(cwd=cwd, env=env, stdout=console, stderr=console)
+                self.km = manager_class()(kernel_name=name)
+                self.km.zygote = zygote
+                self.km.console_path = self.console_path
+                run_sync(self.km.start_kernel)(cwd=cwd, env=env)
+                warm_imports = ()  # the zygote imported them
+            else:
+                self.km = AsyncKernelManager(kernel_name=name)
+                with open(self.console_path, "ab") as console:
+                    run_sync(self.km.start_kernel)(cwd=cwd, env=env, stdout=console, stderr=console)
+        except BaseException:  # no kernel: nothing will shut it down and clean up after it
+            Path(self.console_path).unlink(missing_ok=True)
+            shutil.rmtree(self.figures, ignore_errors=True)
+            raise
         # The warm-up runs in a thread that waits for its reply: a second client (nbclient's)
         # that connects while the kernel is still busy with it can wait forever for
         # kernel_info, so `ready()` joins the thread before the kernel is handed over.
