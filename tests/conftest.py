@@ -39,6 +39,51 @@ def _modified_corpus(corpus_dir: Path, folder: Path, old: str, new: str) -> tupl
     return folder, hits[0]["text"]
 
 
+_REPORTS_BEFORE = pytest.StashKey[dict]()
+
+
+def _reports_snapshot() -> dict[str, tuple[int, int]]:
+    """Every file under the repository's reports/ with its size and modification time."""
+    from analysis.paths import REPORTS
+
+    found = {}
+    for path in sorted(REPORTS.rglob("*")):
+        try:
+            if path.is_file():
+                stat = path.stat()
+                found[path.relative_to(REPORTS).as_posix()] = (stat.st_size, stat.st_mtime_ns)
+        except OSError:  # removed while we looked
+            continue
+    return found
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_REPORTS_BEFORE] = _reports_snapshot()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a test wrote into the repository's reports/ (builds, charts and logs
+    of tests belong in temporary folders: reports/ is what `make reports` built)."""
+    before = session.config.stash.get(_REPORTS_BEFORE, None)
+    if before is None:
+        return
+    after = _reports_snapshot()
+    changed = sorted(
+        name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
+    )
+    if changed:
+        listed = "\n  ".join(changed[:20]) + ("\n  ..." if len(changed) > 20 else "")
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = f"the tests created, changed or removed files under reports/:\n  {listed}"
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_sep("=", "reports/ was written to", red=True)
+            reporter.write_line(message)
+        else:  # pragma: no cover - without the terminal plugin
+            print(message)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @pytest.fixture
 def modified_corpus() -> Callable[[Path, Path, str, str], tuple[Path, str]]:
     """The function that copies the corpus with one number (or word) changed."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -9,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -16,8 +18,10 @@ import nbformat
 import pytest
 
 from analysis.build import export
-from analysis.build.engine import BuildOptions, build, update_notebooks
+from analysis.build.engine import BuildOptions, Context, build, update_notebooks
+from analysis.build.execute import Result
 from analysis.build.progress import QUIET
+from analysis.build.spec import load_spec
 
 FIXTURE = Path(__file__).parent / "fixtures" / "build"
 ALL_JOBS = ["chart.zh", "chart.en", "fragile.1", "fragile.0"]
@@ -45,6 +49,10 @@ def run(project: Path, **kwargs):
         setattr(options, key, value)
     summary = build(options)
     return summary, stream.getvalue()
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def files(reports: Path) -> dict[str, bytes]:
@@ -78,6 +86,16 @@ def test_failing_job_keeps_its_notebook_and_others_go_on(built) -> None:
     assert "ZeroDivisionError: division by zero" in (reports / "logs/fragile.0.log").read_text()
     for name in ("html/chart.zh.html", "pdf/chart.en.pdf", "html/fragile.1.html"):
         assert (reports / name).stat().st_size > 1000
+    # The failed job saved a chart before its error: it is not kept.
+    figures = sorted(p.name for p in (reports / "figures").iterdir())
+    assert figures == ["chart_en.png", "chart_en.svg", "chart_zh.png", "chart_zh.svg"] + [
+        "fragile_1.txt"
+    ]
+    assert (reports / "figures/fragile_1.txt").read_text() == "divisor 1\n"
+    assert (
+        "1 figure file(s) not kept: the job failed" in (reports / "logs/fragile.0.log").read_text()
+    )
+    assert "figures: fragile_1.txt" in (reports / "logs/fragile.1.log").read_text()
 
 
 def test_executed_notebook_has_readable_parameters_and_no_volatile_metadata(built) -> None:
@@ -129,6 +147,17 @@ def test_manifest_and_index_describe_every_output(built) -> None:
     html = (reports / "html/chart.zh.html").read_bytes()
     assert chart["outputs"]["html/chart.zh.html"]["sha256"] == hashlib.sha256(html).hexdigest()
     assert jobs["fragile.0"]["status"] == "failed" and jobs["fragile.0"]["up_to_date"] is False
+    # Every chart a job saved, with the sha256 and size of the file in figures/; none for the
+    # failed job, and every file in figures/ is listed by exactly one job.
+    assert sorted(chart["figures"]) == ["figures/chart_zh.png", "figures/chart_zh.svg"]
+    for rel, info in chart["figures"].items():
+        assert info == {"sha256": sha256(reports / rel), "size": (reports / rel).stat().st_size}
+    assert chart["figures"]["figures/chart_zh.png"]["size"] > 1000
+    assert jobs["fragile.0"]["figures"] == {}
+    assert list(jobs["fragile.1"]["figures"]) == ["figures/fragile_1.txt"]
+    listed = [rel for job in jobs.values() for rel in job["figures"]]
+    on_disk = [p.relative_to(reports).as_posix() for p in (reports / "figures").iterdir()]
+    assert sorted(listed) == sorted(on_disk)
     environment = manifest["environments"][chart["environment"]]
     assert environment["packages"]["papermill"] == "2.7.0"
     assert "commit" in chart["git"]
@@ -141,6 +170,9 @@ def test_manifest_and_index_describe_every_output(built) -> None:
     ):
         assert f'href="{link}"' in index
     assert "中文" in index and "English" in index
+    for link in ("figures/chart_zh.svg", "figures/chart_en.png", "figures/fragile_1.txt"):
+        assert f'href="{link}"' in index
+    assert "fragile_0" not in index
     assert 'href="notebooks/fragile.0.ipynb">failed' in index
     assert export.find_remote_urls(index) == []
 
@@ -164,6 +196,13 @@ def test_noop_rebuild_skips_and_input_changes_rebuild(built, tmp_path) -> None:
     assert manifest["jobs"]["chart.en"]["up_to_date"] is True
     summary, _ = run(project, only=("fragile",), params={"divisor": "1"}, force=True)
     assert summary.built == ["fragile.1"]
+    # A job whose chart is gone is not up to date: it is rebuilt, and the chart comes back.
+    chart = project / "reports/figures/chart_en.svg"
+    saved = chart.read_bytes()
+    chart.unlink()
+    summary, _ = run(project, only=("chart",), params={"lang": "en"})
+    assert summary.built == ["chart.en"]  # it was up to date before the chart went
+    assert chart.read_bytes() == saved
     # A change in the package code makes every report stale.
     (project / "package" / "module.py").write_text("VALUE = 2\n", encoding="utf-8")
     summary, _ = run(project, only=("fragile",), params={"divisor": "1"})
@@ -178,6 +217,64 @@ def test_two_clean_builds_are_byte_identical(built, tmp_path) -> None:
     different = [name for name in first if first[name] != second[name]]
     assert different == []
     assert summary.exit_code == 1  # the same job failed the same way
+
+
+def test_figures_go_to_the_reports_dir_of_the_build(built, tmp_path) -> None:
+    project = copy_project(tmp_path / "project")
+    elsewhere = tmp_path / "elsewhere"
+    summary, _ = run(project, reports_dir=elsewhere, only=("chart",), params={"lang": "en"})
+    assert summary.built == ["chart.en"] and summary.exit_code == 0
+    # Nothing in the project's own reports/ (where the charts used to go), all of it here.
+    assert not (project / "reports").exists()
+    assert sorted(p.name for p in (elsewhere / "figures").iterdir()) == [
+        "chart_en.png",
+        "chart_en.svg",
+    ]
+    record = json.loads((elsewhere / "manifest.json").read_text(encoding="utf-8"))["jobs"]
+    for rel, info in record["chart.en"]["figures"].items():
+        assert info["sha256"] == sha256(elsewhere / rel)
+        assert (elsewhere / rel).read_bytes() == (built[0] / "reports" / rel).read_bytes()
+
+
+def test_a_chart_the_job_no_longer_saves_is_removed(built, tmp_path) -> None:
+    project = copy_project(tmp_path / "project")
+    shutil.copytree(built[0] / "reports", project / "reports")
+    figures = project / "reports/figures"
+    other = figures / "not_from_a_job.png"
+    other.write_bytes(b"made by hand")
+    notebook = project / "notebooks/chart.ipynb"
+    text = notebook.read_text(encoding="utf-8")
+    png_line = (
+        '    "fig.savefig(out / f\\"chart_{lang}.png\\", metadata={\\"Software\\": None})\\n",\n'
+    )
+    assert png_line in text
+    notebook.write_text(text.replace(png_line, ""), encoding="utf-8")
+    summary, _ = run(project, only=("chart",), params={"lang": "zh"})
+    assert summary.built == ["chart.zh"] and summary.exit_code == 0
+    assert not (figures / "chart_zh.png").exists()
+    assert (figures / "chart_zh.svg").exists() and (figures / "chart_en.png").exists()
+    assert other.read_bytes() == b"made by hand"  # not listed by any job: left alone
+    record = json.loads((project / "reports/manifest.json").read_text(encoding="utf-8"))
+    assert list(record["jobs"]["chart.zh"]["figures"]) == ["figures/chart_zh.svg"]
+
+
+def test_a_figure_name_outside_the_figures_folder_fails_the_job(built, tmp_path) -> None:
+    project = copy_project(tmp_path / "project")
+    reports = tmp_path / "reports"
+    options = BuildOptions(
+        reports_file=project / "reports.toml",
+        reports_dir=reports,
+        package_dir=project / "package",
+    )
+    ctx = Context(load_spec(options.reports_file), options)
+    job = next(job for job in ctx.all_jobs if job.job_id == "fragile.1")
+    for name in ("../escape.txt", "/tmp/escape.txt", "a/../../escape.txt"):
+        result = Result("fragile.1", True, notebook=b"{}\n", figures={name: b"x", "ok.txt": b"y"})
+        ctx.write_result(job, result)
+        record = json.loads((reports / job.stamp).read_text(encoding="utf-8"))
+        assert record["status"] == "failed" and name in record["error"]
+        assert record["figures"] == {}
+    assert not (tmp_path / "escape.txt").exists() and not (reports / "figures").exists()
 
 
 def test_interrupted_build_leaves_no_partial_file_and_resumes(tmp_path) -> None:
@@ -216,7 +313,7 @@ def test_interrupted_build_leaves_no_partial_file_and_resumes(tmp_path) -> None:
     assert 1 <= len(done) < len(ALL_JOBS)
     for job in done:  # whatever has a record is complete
         record = json.loads((reports / ".build" / f"{job}.json").read_text())
-        for name, info in record["outputs"].items():
+        for name, info in {**record["outputs"], **record["figures"]}.items():
             assert (reports / name).stat().st_size == info["size"]
     # Nothing the interrupted build started is left running.
     time.sleep(1)
@@ -286,10 +383,16 @@ def test_dask_executor_on_a_local_cluster_gives_the_same_bytes(built, tmp_path) 
             params={"divisor": "1"},
         )
     assert summary.built == ["fragile.1"] and summary.exit_code == 0
-    for name in ("notebooks/fragile.1.ipynb", "html/fragile.1.html"):
+    for name in ("notebooks/fragile.1.ipynb", "html/fragile.1.html", "figures/fragile_1.txt"):
         assert (project / "reports" / name).read_bytes() == (
             built[0] / "reports" / name
         ).read_bytes()
+    # The chart travelled back from the Dask worker and is listed like a local one.
+    records = [
+        json.loads((where / "reports/manifest.json").read_text(encoding="utf-8"))["jobs"]
+        for where in (project, built[0])
+    ]
+    assert records[0]["fragile.1"]["figures"] == records[1]["fragile.1"]["figures"] != {}
 
 
 def test_a_broken_template_process_falls_back_to_a_new_kernel(tmp_path, monkeypatch) -> None:
@@ -297,6 +400,9 @@ def test_a_broken_template_process_falls_back_to_a_new_kernel(tmp_path, monkeypa
 
     project = copy_project(tmp_path / "project")
     monkeypatch.setattr(zygote, "interpreter", lambda argv: ["/bin/false"])
+    scratch = tmp_path / "scratch"  # where the kernels' figures folders are made
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     rt = execute.Runtime(use_zygote=True)
     notebook = project / "notebooks" / "fragile.ipynb"
     task = execute.Task(
@@ -319,6 +425,10 @@ def test_a_broken_template_process_falls_back_to_a_new_kernel(tmp_path, monkeypa
     assert "result = 1.4285714285714286" in "".join(
         o.get("text", "") for c in nb.cells for o in c.get("outputs", [])
     )
+    # The kernel started the usual way saved its chart in its own folder too; the folder of
+    # the kernel that could not be forked and that of the kernel that ran are both gone.
+    assert result.figures == {"fragile_7.txt": b"divisor 7\n"}
+    assert list(scratch.glob("analysis-figures-*")) == []
 
 
 def test_a_kernel_that_dies_at_start_is_retried_once(tmp_path, monkeypatch) -> None:

@@ -4,12 +4,19 @@
   SVG outputs must equal the committed ones (sanitized: memory addresses, checkout paths).
 - The committed notebooks are what the current code produces, byte for byte after the
   build's normalisation: refresh them with `analysis build --update-notebooks`.
-- Determinism on a subset: one real job built twice gives the same bytes.
+- Determinism on a subset: one real job built twice gives the same bytes, its charts and
+  manifest included.
+
+None of them writes into the repository's reports/: builds and logs go to temporary folders,
+and so do the charts (`$ANALYSIS_FIGURES_DIR`), which each test checks.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +26,7 @@ import pytest
 from analysis.build.engine import BuildOptions, build, update_notebooks
 from analysis.build.progress import QUIET
 from analysis.build.spec import load_spec
-from analysis.paths import ROOT
+from analysis.paths import FIGURES_ENV, ROOT
 
 REPORTS_FILE = ROOT / "reports.toml"
 pytestmark = pytest.mark.skipif(not REPORTS_FILE.exists(), reason="no reports.toml yet")
@@ -27,12 +34,30 @@ pytestmark = pytest.mark.skipif(not REPORTS_FILE.exists(), reason="no reports.to
 SANITIZE = ROOT / "tests" / "nbval_sanitize.cfg"
 
 
+@pytest.fixture
+def repository_reports_untouched():
+    """Fail the test if it created, changed or removed anything under the repository's reports/
+    (where the charts of every build and test used to go)."""
+
+    def snapshot() -> dict[str, tuple[int, int]]:
+        folder = ROOT / "reports"
+        return {
+            p.relative_to(folder).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*"))
+            if p.is_file()
+        }
+
+    before = snapshot()
+    yield
+    assert snapshot() == before
+
+
 def committed_notebooks() -> list[Path]:
     spec = load_spec(REPORTS_FILE)
     return sorted({report.notebook.resolve() for report in spec.reports.values()})
 
 
-def test_committed_notebooks_pass_nbval_strict() -> None:
+def test_committed_notebooks_pass_nbval_strict(tmp_path, repository_reports_untouched) -> None:
     sanitize = SANITIZE
     command = [
         sys.executable,
@@ -48,20 +73,41 @@ def test_committed_notebooks_pass_nbval_strict() -> None:
         "-q",
         *map(str, committed_notebooks()),
     ]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    # nbval's kernels are started by jupyter_client with this environment.
+    figures = tmp_path / "figures"
+    env = {**os.environ, FIGURES_ENV: str(figures)}
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    assert sorted(figures.glob("*.png")) and sorted(figures.glob("*.svg"))
 
 
-def test_committed_notebooks_are_what_the_code_produces() -> None:
+def test_committed_notebooks_are_what_the_code_produces(
+    tmp_path, repository_reports_untouched
+) -> None:
     stream = io.StringIO()
-    options = BuildOptions(reports_file=REPORTS_FILE, verbosity=QUIET, stream=stream)
+    options = BuildOptions(
+        reports_file=REPORTS_FILE, reports_dir=tmp_path, verbosity=QUIET, stream=stream
+    )
     status = update_notebooks(options, check=True)
     assert status == 0, stream.getvalue()
+    assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == sorted(
+        f"{path.stem}.log" for path in committed_notebooks()
+    )
+    assert not (tmp_path / "figures").exists()  # refreshing notebooks keeps no charts
 
 
-def test_a_real_job_built_twice_gives_the_same_bytes(tmp_path: Path) -> None:
+def test_a_real_job_built_twice_gives_the_same_bytes(
+    tmp_path: Path, repository_reports_untouched
+) -> None:
     spec = load_spec(REPORTS_FILE)
-    report = list(spec.reports.values())[-1]  # the last declared report, in English
+    # The last declared report that draws charts and varies only by language, in English.
+    charted = [
+        report
+        for report in spec.reports.values()
+        if "analysis.figures" in report.notebook_info.imports
+        and all(entry.name == "lang" or not entry.varies for entry in report.grid)
+    ]
+    report = charted[-1]
     params = {"lang": "en"} if report.grid_param("lang") else {}
     trees = []
     for name in ("first", "second"):
@@ -82,3 +128,12 @@ def test_a_real_job_built_twice_gives_the_same_bytes(tmp_path: Path) -> None:
         )
     assert sorted(trees[0]) == sorted(trees[1])
     assert [name for name in trees[0] if trees[0][name] != trees[1][name]] == []
+    # The charts are in the build's own figures/, each listed under the job with its sha256.
+    saved = sorted(name for name in trees[0] if name.startswith("figures/"))
+    assert (
+        saved and any(n.endswith(".png") for n in saved) and any(n.endswith(".svg") for n in saved)
+    )
+    (job,) = json.loads(trees[0]["manifest.json"])["jobs"].values()
+    assert sorted(job["figures"]) == saved
+    for name in saved:
+        assert job["figures"][name]["sha256"] == hashlib.sha256(trees[0][name]).hexdigest()

@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 from analysis.build import zygote
-from analysis.paths import ROOT
+from analysis.paths import FIGURES_ENV, ROOT
 
 # Libraries that take a noticeable time to import: a report kernel must find them loaded.
 HEAVY = {
@@ -90,7 +90,9 @@ def test_warm_up_covers_what_the_report_notebooks_import(tmp_path: Path) -> None
     script = tmp_path / "run_notebooks.py"
     script.write_text(_RUN_NOTEBOOKS, encoding="utf-8")
     names = ["province_profile", "source_audit"]
+    figures = tmp_path / "figures"  # the charts the notebooks save, not into reports/
     env = {"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    env[FIGURES_ENV] = str(figures)
     done = subprocess.run(
         [sys.executable, str(script), *names],
         cwd=ROOT,
@@ -101,6 +103,7 @@ def test_warm_up_covers_what_the_report_notebooks_import(tmp_path: Path) -> None
     )
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found["failed"] == []
+    assert sorted(p.suffix for p in figures.iterdir()) == [".png", ".svg"]  # one province map
     assert not HEAVY.intersection(found["new"]), found["new"]
     # Tables are read without their pandera schemas (validated when written).
     assert found["pandera"] is False

@@ -36,6 +36,7 @@ def drawn(tmp_path_factory):
     folder = tmp_path_factory.mktemp("figures")
     patch = pytest.MonkeyPatch()
     patch.setattr(paths, "FIGURES", folder)
+    patch.delenv(paths.FIGURES_ENV, raising=False)
     # All of them stay open for inspection; pyplot would warn from the 21st on.
     patch.setitem(matplotlib.rcParams, "figure.max_open_warning", 0)
     out = {}
@@ -52,6 +53,7 @@ def drawn(tmp_path_factory):
 @pytest.fixture
 def figures_in_tmp(tmp_path, monkeypatch):
     monkeypatch.setattr(paths, "FIGURES", tmp_path)
+    monkeypatch.delenv(paths.FIGURES_ENV, raising=False)
     yield tmp_path
     plt.close("all")
 
@@ -182,6 +184,32 @@ def test_province_locator_highlights_the_province(figures_in_tmp):
     gids = {a.get_gid() for a in fig.findobj() if a.get_gid()}
     assert "highlight" in gids
     assert (figures_in_tmp / "province_320000_map_en.png").exists()
+
+
+def test_charts_go_where_the_environment_says(tmp_path, monkeypatch):
+    """`analysis build` names each kernel's figures folder in $ANALYSIS_FIGURES_DIR."""
+    default = tmp_path / "default"
+    monkeypatch.setattr(paths, "FIGURES", default)
+    monkeypatch.delenv(paths.FIGURES_ENV, raising=False)
+    assert figures.figures_dir() == default  # JupyterLab: reports/figures/
+    build = tmp_path / "build"
+    monkeypatch.setenv(paths.FIGURES_ENV, str(build))
+    assert figures.figures_dir() == build  # read at every save, not at import
+    figures.localisation_gap("en")
+    plt.close("all")
+    assert sorted(p.name for p in build.iterdir()) == [
+        "amoled_localisation_gap_en.png",
+        "amoled_localisation_gap_en.svg",
+    ]
+    assert not default.exists()
+    monkeypatch.setenv(paths.FIGURES_ENV, "")
+    assert figures.figures_dir() == default  # empty counts as unset
+
+
+def test_a_relative_figures_folder_is_refused(monkeypatch):
+    monkeypatch.setenv(paths.FIGURES_ENV, "out/figures")
+    with pytest.raises(ValueError, match="ANALYSIS_FIGURES_DIR='out/figures' is not an absolute"):
+        figures.figures_dir()
 
 
 def test_bad_language_and_province_are_rejected():

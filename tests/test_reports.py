@@ -161,9 +161,12 @@ def test_html_is_self_contained_and_declares_its_language(name):
     assert "Noto Sans CJK SC" in page
 
 
-def test_english_report_renders_amounts_the_english_way(tmp_path):
+def test_english_report_renders_amounts_the_english_way(tmp_path, monkeypatch):
     """Run the AMOLED notebook with lang="en" (as the build does) and read its HTML."""
     import papermill
+
+    # The kernel inherits this environment: its charts go here, not into reports/figures/.
+    monkeypatch.setenv(paths.FIGURES_ENV, str(tmp_path / "figures"))
 
     out = tmp_path / "amoled_en.ipynb"
     papermill.execute_notebook(
@@ -185,6 +188,7 @@ def test_english_report_renders_amounts_the_english_way(tmp_path):
     assert not re.search(r"[0-9.]+万?亿元", _visible_text(prose))
     assert '<html lang="en">' in page
     assert export.find_remote_resources(page) == []
+    assert sorted(p.name for p in (tmp_path / "figures").glob("*_en.png"))
 
 
 def test_notebooks_match_the_generator():

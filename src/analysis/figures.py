@@ -1,8 +1,9 @@
 """The report charts, in Chinese or English, from the fact tables.
 
 Each public function draws one chart for `lang`, puts the source line under it (article and
-section of the rows it shows), saves it as PNG and SVG under reports/figures/ for slides
-(`analysis.style.save_figure`, byte-stable) and returns the Figure; a notebook then calls
+section of the rows it shows), saves it as PNG and SVG for slides under reports/figures/, or
+the figures folder of the build that runs the notebook (`figures_dir`), byte-stable
+(`analysis.style.save_figure`), and returns the Figure; a notebook then calls
 `plt.show()`, which shows the PNG just saved (`narrative.setup_notebook`). Words come from the
 chart templates in templates/narrative_<lang>.toml, values from `analysis.report_data`. Every
 value axis names its unit; value labels sit outside the bars so they never sit on a dark fill;
@@ -46,10 +47,15 @@ NOT_LISTED_FACE = "#FFFFFF"
 
 
 def figures_dir() -> Path:
-    """Where charts are saved (reports/figures/); looked up at call time so tests can redirect."""
+    """Where charts are saved: `analysis.paths.figures_dir()`, looked up at every save.
+
+    That is `$ANALYSIS_FIGURES_DIR` when set (`analysis build` sets it for each kernel, so
+    that a build's charts land in its own reports folder), else `paths.FIGURES`
+    (reports/figures/), which tests may redirect.
+    """
     from . import paths
 
-    return paths.FIGURES
+    return paths.figures_dir()
 
 
 def _text(key: str, lang: str, **context: Any) -> str:

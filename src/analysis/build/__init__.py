@@ -19,9 +19,13 @@ worker processes that execute and export notebooks.
 
 Outputs (all under reports/, written atomically; the same inputs give the same bytes):
 `notebooks/<job>.ipynb` (executed, kept with its error when a job fails), `html/<job>.html`,
-`pdf/<job>.pdf`, `logs/<job>.log`, `index.html`, `manifest.json`, and `.build/` (the cache
-records). Committed notebooks are refreshed with `analysis build --update-notebooks` and checked
-with `--update-notebooks --check`.
+`pdf/<job>.pdf`, `figures/<name>.png|svg` (the charts each job saved; none are kept from a job
+that fails), `logs/<job>.log`, `index.html`, `manifest.json`, and `.build/` (the cache
+records). Everything goes into the reports folder of the build (`--reports-dir`), the charts
+too: every kernel saves them into a staging folder of its own (`$ANALYSIS_FIGURES_DIR`), and
+they come back with the job's result (`execute`), so the manifest lists each job's figures.
+Committed notebooks are refreshed with `analysis build --update-notebooks` and checked with
+`--update-notebooks --check` (the charts they save then are not kept).
 
 The report list: `reports.toml` at the repository root
 -------------------------------------------------------
@@ -65,4 +69,6 @@ the entry, reported before any kernel starts.
 
 from __future__ import annotations
 
-ENGINE_VERSION = "1"
+# "2": job records list the figures each job saved; records of version 1 do not (their charts
+# went to <repo>/reports/figures/ whatever the reports folder), so those jobs are rebuilt.
+ENGINE_VERSION = "2"

@@ -4,7 +4,8 @@ A job's key is the sha256 of: the engine version, the notebook file, the paramet
 of its reports.toml entry that shape the output (title, formats, kernel, citation), every file
 of the `analysis` package (src/analysis), the data files matched by its `inputs` globs, the
 lock file and the Python version. A job is up to date when its record in reports/.build/ has
-the same key, finished without error, and every output it lists still exists with its size.
+the same key, finished without error, and every output and figure it lists still exists with
+its size.
 Records hold no timestamps, so two clean builds write the same bytes.
 """
 
@@ -160,7 +161,8 @@ def is_up_to_date(reports_dir: Path, job: Job, key: str) -> bool:
     record = read_record(reports_dir, job)
     if record is None or not record.ok or record.key != key:
         return False
-    for rel, info in record.data.get("outputs", {}).items():
+    listed = {**record.data.get("outputs", {}), **record.data.get("figures", {})}
+    for rel, info in listed.items():
         path = reports_dir / rel
         try:
             if path.stat().st_size != info.get("size"):

@@ -3,6 +3,13 @@
 Only this module writes into reports/, and every write is atomic (temporary name, then
 rename), each job's record last: an interrupted build leaves whole files and no record for the
 job it was writing, so the next run redoes exactly the unfinished jobs.
+
+The charts a job saved arrive with its result (`Result.figures`, see `execute.Kernel`) and are
+written into `<reports-dir>/figures/` only when the job succeeded; its record lists them with
+their sha256. A chart that the job's previous record listed and this build did not produce is
+removed when the file still holds the bytes that record lists, so that a chart renamed in the
+code leaves no stale copy behind (job ids, and so chart names, are distinct per job; a file
+overwritten since with other content is left alone).
 """
 
 from __future__ import annotations
@@ -11,14 +18,14 @@ import json
 import signal
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..io import write_bytes, write_text
 from ..paths import ROOT
 from . import cache, manifest
 from .execute import Result, Task
-from .jobs import LOGS_DIR, STATE_DIR, Job, make_jobs
+from .jobs import FIGURES_DIR, LOGS_DIR, STATE_DIR, Job, make_jobs
 from .progress import NORMAL, Progress, Summary
 from .spec import Spec, load_spec, select
 
@@ -146,8 +153,12 @@ class Context:
             return rel
 
     def write_result(self, job: Job, result: Result) -> None:
-        """Write a job's outputs, log and record (the record last)."""
+        """Write a job's figures, outputs, log and record (the record last)."""
         reports_dir = self.reports_dir
+        previous = cache.read_record(reports_dir, job)
+        figures = self._write_figures(job, result)
+        if result.ok and previous is not None:
+            _remove_vanished_figures(reports_dir, previous.data.get("figures", {}), figures)
         outputs: dict[str, dict[str, Any]] = {}
         paths = job.outputs()
         for kind, data in (("ipynb", result.notebook), ("html", result.html), ("pdf", result.pdf)):
@@ -169,11 +180,33 @@ class Context:
             "key": self.key(job),
             "inputs": self.inputs[job.job_id],
             "outputs": outputs,
+            "figures": figures,
             "environment": env_id,
             "git": self.git(),
         }
         text = json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
         write_text(reports_dir / job.stamp, text)
+
+    def _write_figures(self, job: Job, result: Result) -> dict[str, dict[str, Any]]:
+        """Write the charts of a job that succeeded into figures/; return what the record lists.
+
+        A name that would leave the figures folder (absolute, `..`) is refused: the job fails.
+        """
+        written: dict[str, dict[str, Any]] = {}
+        if not result.ok:
+            return written
+        bad = [name for name in result.figures if not _safe_name(name)]
+        if bad:
+            result.ok = False
+            result.error = f"figure file name {bad[0]!r} is not a plain relative path"
+            result.log = (result.log or "") + f"\nFAILED: {result.error}\n"
+            return written
+        for name in sorted(result.figures):
+            data = result.figures[name]
+            rel = f"{FIGURES_DIR}/{name}"
+            write_bytes(self.reports_dir / rel, data)
+            written[rel] = {"sha256": cache.bytes_sha256(data), "size": len(data)}
+        return written
 
     def records(self) -> dict[str, dict[str, Any]]:
         """Every job record in reports/.build/ (declared jobs and command-line variants)."""
@@ -206,6 +239,31 @@ class Context:
         if extra_ids:
             listed += _jobs_for_records(self.spec, [records[i] for i in extra_ids])
         write_index(render_index(self.spec, listed, records, self.reports_dir), self.reports_dir)
+
+
+def _safe_name(name: str) -> bool:
+    """A relative POSIX path that stays inside its folder."""
+    path = PurePosixPath(name)
+    return bool(name) and not path.is_absolute() and ".." not in path.parts and "\\" not in name
+
+
+def _remove_vanished_figures(
+    reports_dir: Path, before: dict[str, Any], now: dict[str, Any]
+) -> None:
+    """Delete the charts listed `before` but not `now`, if the file is still the one listed."""
+    for rel, info in before.items():
+        if rel in now or not isinstance(info, dict) or not rel.startswith(f"{FIGURES_DIR}/"):
+            continue
+        if not _safe_name(rel):
+            continue
+        path = reports_dir / rel
+        try:
+            if path.stat().st_size == info.get("size") and cache.file_sha256(path) == info.get(
+                "sha256"
+            ):
+                path.unlink()
+        except OSError:
+            continue
 
 
 def _jobs_for_records(spec: Spec, records: Sequence[dict[str, Any]]) -> list[Job]:
@@ -322,7 +380,9 @@ def update_notebooks(options: BuildOptions, *, check: bool = False) -> int:
     executor = _make_executor(options, warm)
     progress.begin([t.job_id for t in tasks], [], min(executor.workers, len(tasks)))
 
-    logs = root / "reports" / LOGS_DIR
+    # The executed notebooks go back into notebooks/; their charts are not kept (they are
+    # report outputs, written by a report build), and the logs go to the reports folder.
+    logs = Path(options.reports_dir or root / "reports") / LOGS_DIR
 
     def on_result(task: Task, result: Result) -> None:
         path = paths[task.job_id]

@@ -14,6 +14,10 @@ What is done here, and why:
 - Parameters are injected as readable Python literals ("江苏", not "\\u6c5f\\u82cf").
 - Volatile metadata (papermill and nbclient timings, absolute paths, random cell ids of
   inserted cells) is removed so that the same inputs give the same bytes.
+- Charts (`analysis.figures`) are saved into a staging folder of the kernel's own, named by
+  `$ANALYSIS_FIGURES_DIR` (`analysis.paths.figures_dir`), and travel back in the Result as
+  bytes, like the HTML and PDF: the engine writes them into `<reports-dir>/figures/` and lists
+  them under the job in the manifest. See `Kernel` for why the folder belongs to the kernel.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import logging
 import math
 import os
 import re
+import shutil
 import sys
 import tempfile
 import threading
@@ -34,6 +39,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from ..paths import FIGURES_ENV
 
 INJECTED_TAG = "injected-parameters"
 ERROR_TAG = "papermill-error-cell-tag"
@@ -82,6 +89,9 @@ class Result:
     title: str = ""
     log: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    # The files the notebook saved in its figures folder (relative POSIX path -> bytes); only
+    # for a job that succeeded: a failed job's charts are not kept.
+    figures: dict[str, bytes] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- process set-up
@@ -181,7 +191,16 @@ def _warm_code(modules: Sequence[str]) -> str:
 
 
 class Kernel:
-    """A started kernel with its manager, possibly still warming up."""
+    """A started kernel with its manager, possibly still warming up.
+
+    Each kernel gets a new, empty staging folder for charts (`figures`), passed to it as
+    `$ANALYSIS_FIGURES_DIR` in its environment. It is the kernel's rather than the job's
+    because a kernel's environment is fixed when it starts, and a spare kernel starts before
+    its job is known; a kernel runs exactly one notebook, so the folder holds exactly what that
+    job saved, whatever file names it used, without relying on file times. The folder is on
+    the machine of the worker (a Dask worker may not see the reports folder) and is removed
+    with the kernel.
+    """
 
     def __init__(
         self, name: str, cwd: str, warm_imports: Sequence[str], zygote: Any = None
@@ -191,22 +210,28 @@ class Kernel:
         from jupyter_core.utils import run_sync
 
         self.name, self.cwd = name, cwd
-        env = {**os.environ, **KERNEL_ENV}
+        self.figures = tempfile.mkdtemp(prefix="analysis-figures-")
+        env = {**os.environ, **KERNEL_ENV, FIGURES_ENV: self.figures}
         # The kernel's own messages go to the job's log, not to the build's terminal.
         fd, self.console_path = tempfile.mkstemp(prefix="analysis-kernel-", suffix=".log")
         os.close(fd)
-        if zygote is not None:
-            from .zygote import manager_class
+        try:
+            if zygote is not None:
+                from .zygote import manager_class
 
-            self.km = manager_class()(kernel_name=name)
-            self.km.zygote = zygote
-            self.km.console_path = self.console_path
-            run_sync(self.km.start_kernel)(cwd=cwd, env=env)
-            warm_imports = ()  # the zygote imported them
-        else:
-            self.km = AsyncKernelManager(kernel_name=name)
-            with open(self.console_path, "ab") as console:
-                run_sync(self.km.start_kernel)(cwd=cwd, env=env, stdout=console, stderr=console)
+                self.km = manager_class()(kernel_name=name)
+                self.km.zygote = zygote
+                self.km.console_path = self.console_path
+                run_sync(self.km.start_kernel)(cwd=cwd, env=env)
+                warm_imports = ()  # the zygote imported them
+            else:
+                self.km = AsyncKernelManager(kernel_name=name)
+                with open(self.console_path, "ab") as console:
+                    run_sync(self.km.start_kernel)(cwd=cwd, env=env, stdout=console, stderr=console)
+        except BaseException:  # no kernel: nothing will shut it down and clean up after it
+            Path(self.console_path).unlink(missing_ok=True)
+            shutil.rmtree(self.figures, ignore_errors=True)
+            raise
         # The warm-up runs in a thread that waits for its reply: a second client (nbclient's)
         # that connects while the kernel is still busy with it can wait forever for
         # kernel_info, so `ready()` joins the thread before the kernel is handed over.
@@ -251,8 +276,24 @@ class Kernel:
         lines = [line for line in text.splitlines() if not any(n in line for n in _KERNEL_NOISE)]
         return "\n".join(lines)
 
+    def saved_figures(self) -> dict[str, bytes]:
+        """The files in the kernel's figures folder: relative POSIX path -> bytes, sorted.
+
+        Hidden files (a `.name.tmp` left by a save that was cut short) and symbolic links are
+        not charts and are left out.
+        """
+        folder = Path(self.figures)
+        found = {}
+        for path in sorted(folder.rglob("*")):
+            rel = path.relative_to(folder)
+            if any(part.startswith(".") for part in rel.parts):
+                continue
+            if path.is_file() and not path.is_symlink():
+                found[rel.as_posix()] = path.read_bytes()
+        return found
+
     def shutdown(self) -> None:
-        """Kill the kernel now and remove its connection file."""
+        """Kill the kernel now and remove its connection file and figures folder."""
         from jupyter_core.utils import run_sync
 
         try:
@@ -264,6 +305,7 @@ class Kernel:
         except Exception:
             pass
         Path(self.console_path).unlink(missing_ok=True)
+        shutil.rmtree(self.figures, ignore_errors=True)
 
 
 class Runtime:
@@ -469,8 +511,12 @@ def _streams(nb: Any) -> str:
     return "".join(parts)
 
 
-def execute(task: Task, rt: Runtime, timings: dict[str, float]) -> tuple[Any, bool, str, str]:
-    """Run the task's notebook; return (executed notebook, ok, error summary, kernel console)."""
+def execute(
+    task: Task, rt: Runtime, timings: dict[str, float]
+) -> tuple[Any, bool, str, str, dict[str, bytes]]:
+    """Run the task's notebook; return (executed notebook, ok, error summary, kernel console,
+    the files it saved in its figures folder: only for a report, not for `--update-notebooks`).
+    """
     # Whatever boots the kernel (a new process, or the template process it is forked from)
     # starts first; this process loads its own libraries meanwhile.
     started = time.perf_counter()
@@ -479,6 +525,7 @@ def execute(task: Task, rt: Runtime, timings: dict[str, float]) -> tuple[Any, bo
         rt.zygote(task.kernel, task.cwd)
     timings["kernel_start"] = time.perf_counter() - started
     console = ""
+    figures: dict[str, bytes] = {}
     try:
         started = time.perf_counter()
         if task.mode == "report" and task.formats:
@@ -518,13 +565,15 @@ def execute(task: Task, rt: Runtime, timings: dict[str, float]) -> tuple[Any, bo
             nb = nbformat.read(str(out), as_version=4)
             if not ok:
                 error = _error_summary(nb)
+        if task.mode == "report":
+            figures = kernel.saved_figures()
     finally:
         if kernel is not None:
             try:
                 console = kernel.console_text()
             finally:
                 rt.retire(kernel)
-    return nb, ok, error, console
+    return nb, ok, error, console, figures
 
 
 def run_task(task: Task, rt: Runtime | None = None) -> Result:
@@ -537,12 +586,12 @@ def run_task(task: Task, rt: Runtime | None = None) -> Result:
     started = time.perf_counter()
     try:
         try:
-            nb, ok, error, console = execute(task, rt, timings)
+            nb, ok, error, console, figures = execute(task, rt, timings)
         except Exception as first:
             # A kernel that dies before replying to kernel_info is a start-up accident seen
             # under load, not a property of the notebook: try once more with a fresh kernel.
             log.write(f"kernel start failed ({type(first).__name__}: {first}); retrying once\n")
-            nb, ok, error, console = execute(task, rt, timings)
+            nb, ok, error, console, figures = execute(task, rt, timings)
     except Exception as exc:  # the kernel died or could not start twice: report, do not crash
         detail = "".join(traceback.format_exception_only(exc)).strip()
         log.write(f"execution failed before the notebook ran:\n{traceback.format_exc()}")
@@ -564,6 +613,7 @@ def run_task(task: Task, rt: Runtime | None = None) -> Result:
     if console.strip():
         log.write(f"\n--- kernel messages ---\n{_relativise(console, task.root)}\n")
     if not ok:
+        log.write(_figures_note(figures, False))
         log.write(f"\nFAILED: {error}\n")
         result.log = log.getvalue()
         return result
@@ -588,6 +638,18 @@ def run_task(task: Task, rt: Runtime | None = None) -> Result:
             result.ok = False
             result.error = "export failed: " + "".join(traceback.format_exception_only(exc)).strip()
             log.write(f"\nexport failed:\n{traceback.format_exc()}")
+    if result.ok:
+        result.figures = figures
+    log.write(_figures_note(figures, result.ok))
     log.write("\nok\n" if result.ok else f"\nFAILED: {result.error}\n")
     result.log = log.getvalue()
     return result
+
+
+def _figures_note(figures: dict[str, bytes], kept: bool) -> str:
+    """The log's line about the charts a job saved."""
+    if not figures:
+        return ""
+    if kept:
+        return f"\nfigures: {', '.join(figures)}\n"
+    return f"\n{len(figures)} figure file(s) not kept: the job failed\n"

@@ -1,9 +1,11 @@
 """`reports/index.html`: one page that links every report, in both languages.
 
 One section per report; a report whose grid varies more than the language (the province
-profiles) gets one row per value. Each row links the HTML and PDF of each language, and marks
-outputs that failed or were never built. The page embeds a subset of the CJK font like the
-reports, so it opens offline with Chinese glyph shapes.
+profiles) gets one row per value. Each row links the HTML and PDF of each language, and the
+charts the job saved (from its record, folded in a `<details>` so that a report with many
+charts keeps its row short), and marks outputs that failed or were never built. The page
+embeds a subset of the CJK font like the reports, so it opens offline with Chinese glyph
+shapes.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ thead th { border-bottom: 2px solid #1f2328; font-weight: normal; color: #5b6370
 a { color: #0b4f8a; }
 .failed { color: #a40e26; }
 .missing { color: #8c959f; }
+details { font-size: .8rem; }
+details a { margin-right: .6rem; }
 footer { color: #5b6370; font-size: .8rem; margin-top: 2.5rem; }
 """
 
@@ -59,7 +63,14 @@ def _cell(job: Job, record: Mapping[str, Any] | None, reports_dir: Path) -> str:
         parts.append(_esc(title))
     if "pdf" in outputs and (reports_dir / outputs["pdf"]).exists():
         parts.append(f'<a href="{_esc(outputs["pdf"])}">PDF</a>')
-    return " · ".join(parts)
+    text = " · ".join(parts)
+    figures = [rel for rel in sorted(record.get("figures") or {}) if (reports_dir / rel).exists()]
+    if figures:
+        links = "".join(
+            f'<a href="{_esc(rel)}">{_esc(rel.split("/", 1)[-1])}</a>' for rel in figures
+        )
+        text += f"<details><summary>图表 figures ({len(figures)})</summary>{links}</details>"
+    return text
 
 
 def _row_label(job: Job) -> str:

@@ -20,6 +20,7 @@ NOTEBOOKS_DIR = "notebooks"
 HTML_DIR = "html"
 PDF_DIR = "pdf"
 LOGS_DIR = "logs"
+FIGURES_DIR = "figures"  # the charts the notebooks save, for slides (`analysis.figures`)
 STATE_DIR = ".build"
 
 _SAFE = re.compile(r"^[A-Za-z0-9_-]+$")

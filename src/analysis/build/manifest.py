@@ -2,10 +2,12 @@
 
 Per job: report, notebook, parameters, status (and the error of a failed job), the cache key,
 whether it is up to date with the current inputs, the sha256 of each input, the sha256 and
-size of each output, the git commit it was built at (and whether the tree had uncommitted
-changes) and the id of its environment. `environments` maps each id to the Python version and
-every installed distribution's version. Read from the `*.dist-info` folder names, which costs
-no imports.
+size of each output (`outputs`: notebook, HTML, PDF) and of each chart file the job saved
+(`figures`: `figures/<name>` -> sha256 and size; empty for a failed job, whose charts are not
+kept, and for a job that saved none), the git commit it was built at (and whether the tree
+had uncommitted changes) and the id of its environment. `environments` maps each id to the
+Python version and every installed distribution's version. Read from the `*.dist-info` folder
+names, which costs no imports.
 """
 
 from __future__ import annotations
