@@ -168,10 +168,11 @@ def _face_index(path: Path, family: str) -> int:
         collection = TTCollection(str(path), lazy=True)
     except TTLibError:
         return 0
-    for index, font in enumerate(collection.fonts):
-        names = {font["name"].getDebugName(1), font["name"].getDebugName(16)}
-        if family in names:
-            return index
+    with collection:  # lazy: the file stays open until closed
+        for index, font in enumerate(collection.fonts):
+            names = {font["name"].getDebugName(1), font["name"].getDebugName(16)}
+            if family in names:
+                return index
     # Should never happen with the pinned font package; fail loudly rather than use face 0,
     # which is the Japanese one.
     raise RuntimeError(f"{path} has no face named {family!r}")
@@ -197,16 +198,16 @@ def _subset_fonttools(path: Path, index: int, codepoints: list[int]) -> bytes:
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    font = TTFont(str(path), fontNumber=index, lazy=True)
     options = subset.Options()
     options.hinting = False
     options.notdef_outline = True
     options.layout_features = ["*"]
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=codepoints)
-    subsetter.subset(font)
     buffer = io.BytesIO()
-    font.save(buffer, reorderTables=False)
+    with TTFont(str(path), fontNumber=index, lazy=True) as font:
+        subsetter.subset(font)
+        font.save(buffer, reorderTables=False)
     return buffer.getvalue()
 
 
