@@ -107,11 +107,14 @@ def test_embedded_font_is_the_simplified_chinese_face_with_every_character(page:
     assert len(cmap) < 1000  # a subset, not the 65,535-glyph face
     # 直 and 骨 are drawn differently in Japanese; the page must carry the Chinese forms.
     path, family = export._font_file()
-    sc = TTFont(str(path), fontNumber=export._face_index(path, family), lazy=True)
-    jp = TTFont(str(path), fontNumber=export._face_index(path, "Noto Sans CJK JP"), lazy=True)
-    for char in "直骨":
-        assert _outline(font, char) == _outline(sc, char)
-        assert _outline(font, char) != _outline(jp, char)
+    sc_index, jp_index = (export._face_index(path, f) for f in (family, "Noto Sans CJK JP"))
+    with (
+        TTFont(str(path), fontNumber=sc_index, lazy=True) as sc,
+        TTFont(str(path), fontNumber=jp_index, lazy=True) as jp,
+    ):
+        for char in "直骨":
+            assert _outline(font, char) == _outline(sc, char)
+            assert _outline(font, char) != _outline(jp, char)
 
 
 def _margin_text(box) -> str:
