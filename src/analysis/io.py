@@ -333,14 +333,18 @@ class StagedFolder:
         if self.committed:
             raise RuntimeError("StagedFolder.write after commit")
         path = self.path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_symlink() or path.exists():
-            path.unlink()  # a hard link to the old folder's file: never write through it
-        with open(path, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(path, 0o644)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_symlink() or path.exists():
+                path.unlink()  # a hard link to the old folder's file: never write through it
+            path.write_bytes(data)
+            os.chmod(path, 0o644)
+            _fsync(path)
+        except OSError as exc:
+            raise AnalysisError(
+                f"could not write {name} for {self.shown}/ ({exc.strerror or exc}); "
+                f"{self.shown}/ is left as it was."
+            ) from None
         if name not in self._written:
             self._written.append(name)
 
@@ -381,6 +385,14 @@ class StagedFolder:
         except OSError:
             os.rename(old, self.target)
             raise
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(path: Path) -> None:
