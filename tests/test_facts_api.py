@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -66,13 +67,88 @@ def test_an_unknown_table_lists_the_tables():
 
 
 def test_a_hand_edited_csv_fails_validation_on_load(facts_dir, tmp_path):
+    from analysis.facts.integrity import IntegrityError
     from analysis.facts.schemas import SchemaValidationError
 
+    shutil.copytree(facts_dir, tmp_path, dirs_exist_ok=True)
     path = tmp_path / "policy_events.csv"
-    text = (facts_dir / "policy_events.csv").read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("2019-08,national", "2019-08,city", 1), encoding="utf-8")
-    with pytest.raises(SchemaValidationError, match="level"):
+    with pytest.raises(IntegrityError, match="policy_events.csv") as info:
         analysis.load("policy_events", processed_dir=tmp_path)
+    assert "analysis data --strict" in str(info.value) and "make data" in str(info.value)
+    with pytest.raises(SchemaValidationError, match="level"):
+        analysis.load("policy_events", processed_dir=tmp_path, verify=False)
+
+
+# --- integrity: the recorded sha256 of every file ---------------------------------------------
+
+
+def test_check_processed_accepts_the_built_folder(facts_dir):
+    from analysis.facts.integrity import check_processed
+
+    assert check_processed(facts_dir) == []
+
+
+def test_the_committed_folder_matches_its_recorded_hashes():
+    from analysis.facts.integrity import check_processed
+
+    assert check_processed() == []
+
+
+@pytest.mark.parametrize(
+    "name", ["amoled_indicators.csv", "corpus_sentences.csv", "ccid_facts.xlsx"]
+)
+def test_check_processed_names_a_changed_file(facts_dir, tmp_path, name):
+    from analysis.facts.integrity import check_processed
+
+    shutil.copytree(facts_dir, tmp_path, dirs_exist_ok=True)
+    (tmp_path / name).write_bytes((tmp_path / name).read_bytes() + b"x")
+    problems = check_processed(tmp_path)
+    assert len(problems) == 1 and name in problems[0] and "does not match" in problems[0]
+    assert "analysis data --strict" in problems[0]
+
+
+def test_check_processed_names_a_missing_file_and_a_bad_datapackage(facts_dir, tmp_path):
+    from analysis.facts.integrity import check_processed
+
+    shutil.copytree(facts_dir, tmp_path, dirs_exist_ok=True)
+    (tmp_path / "policy_events.csv").unlink()
+    (problem,) = check_processed(tmp_path)
+    assert "policy_events.csv is missing" in problem
+    (tmp_path / "datapackage.json").write_text("{not json", encoding="utf-8")
+    (problem,) = check_processed(tmp_path)
+    assert "datapackage.json is not valid JSON" in problem
+    (tmp_path / "datapackage.json").unlink()
+    (problem,) = check_processed(tmp_path)
+    assert "datapackage.json is missing" in problem
+
+
+def test_check_processed_names_a_file_with_no_recorded_hash(facts_dir, tmp_path):
+    import json
+
+    from analysis.facts.integrity import check_processed
+
+    shutil.copytree(facts_dir, tmp_path, dirs_exist_ok=True)
+    package = json.loads((tmp_path / "datapackage.json").read_text(encoding="utf-8"))
+    package["files"] = [f for f in package["files"] if f["path"] != "ccid_facts.xlsx"]
+    (tmp_path / "datapackage.json").write_text(json.dumps(package), encoding="utf-8")
+    (problem,) = check_processed(tmp_path)
+    assert "ccid_facts.xlsx" in problem and "records no sha256" in problem
+
+
+def test_load_refuses_a_tampered_copy_and_names_the_file(facts_dir, tmp_path):
+    from analysis.facts.integrity import IntegrityError
+
+    shutil.copytree(facts_dir, tmp_path, dirs_exist_ok=True)
+    assert len(analysis.load("amoled_indicators", processed_dir=tmp_path)) > 0
+    path = tmp_path / "amoled_indicators.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("210", "310", 1), encoding="utf-8")
+    with pytest.raises(IntegrityError, match="amoled_indicators.csv does not match"):
+        analysis.load("amoled_indicators", processed_dir=tmp_path)
+    with pytest.raises(IntegrityError, match="amoled_indicators.csv"):
+        analysis.cite("amoled_indicators", 0, processed_dir=tmp_path)
+    assert len(analysis.load("policy_events", processed_dir=tmp_path)) > 0  # untouched file
 
 
 def test_cite_a_loaded_row(facts_dir):

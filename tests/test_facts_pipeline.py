@@ -270,6 +270,19 @@ def test_the_datapackage_validates_with_frictionless(facts_dir):
     assert package["sources"][0]["path"] == "data/raw/ccid_cluster_amoled_2021.txt"
 
 
+def test_the_datapackage_records_the_sha256_of_every_file(facts_dir):
+    import hashlib
+
+    package = json.loads((facts_dir / "datapackage.json").read_text(encoding="utf-8"))
+    entries = package["resources"] + package["files"]
+    for entry in entries:
+        data = (facts_dir / entry["path"]).read_bytes()
+        assert entry["hash"] == f"sha256:{hashlib.sha256(data).hexdigest()}", entry["path"]
+        assert entry["bytes"] == len(data)
+    files = {p.name for p in facts_dir.iterdir()} - {"datapackage.json"}
+    assert {e["path"] for e in entries} == files and "ccid_facts.xlsx" in files
+
+
 def test_the_datapackage_catches_a_bad_value(facts_dir, tmp_path):
     frictionless = pytest.importorskip("frictionless")
     for p in facts_dir.iterdir():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,13 +15,53 @@ if TYPE_CHECKING:
     from .facts.validation import SchemaValidator
 
 
-def _cmd_corpus(args: argparse.Namespace) -> int:
-    from .corpus.pipeline import run
+def _out(args: argparse.Namespace) -> Path:
     from .paths import PROCESSED
 
-    summary = run(strict=args.strict, out_dir=args.out or PROCESSED)
-    print(summary.render())
-    return summary.exit_code
+    return Path(args.out or PROCESSED)
+
+
+def _writing(args: argparse.Namespace, work: Callable[[Path], int]) -> int:
+    """Run `work(out)` for a command that writes the folder `out` (data, corpus, facts).
+
+    `out` is checked (a folder this process can replace) and cleaned of a killed run's staging
+    folder before any work; SIGTERM and SIGINT then end the run with a message that says
+    whether `out` was replaced (only in full, never in part: see analysis.io) and exit
+    128 + the signal number.
+    """
+    from .io import Interrupted, interrupts_as_exceptions, prepare_output_dir
+    from .paths import relative
+
+    out = _out(args)
+    prepare_output_dir(out)
+    before = _published_count()
+    try:
+        with interrupts_as_exceptions():
+            return work(out)
+    except Interrupted as exc:
+        if _published_count() > before:
+            state = f"{relative(out)}/ had already been replaced in full"
+        else:
+            state = f"{relative(out)}/ left as it was"
+        print(f"interrupted ({exc.name}); {state}", file=sys.stderr)
+        return exc.exit_code
+
+
+def _published_count() -> int:
+    from .io import StagedFolder
+
+    return StagedFolder.commits
+
+
+def _cmd_corpus(args: argparse.Namespace) -> int:
+    from .corpus.pipeline import run
+
+    def work(out: Path) -> int:
+        summary = run(strict=args.strict, out_dir=out)
+        print(summary.render())
+        return summary.exit_code
+
+    return _writing(args, work)
 
 
 def _validator() -> SchemaValidator:
@@ -32,31 +72,50 @@ def _validator() -> SchemaValidator:
     return SchemaValidator(background=background_default())
 
 
-def _facts(args: argparse.Namespace, validator: SchemaValidator, corpus_dir: Path | None) -> int:
+def _cmd_facts(args: argparse.Namespace) -> int:
     from .facts.pipeline import run
     from .paths import PROCESSED
 
-    summary = run(
-        strict=args.strict,
-        processed_dir=corpus_dir or PROCESSED,
-        out_dir=args.out,
-        validator=validator,
-    )
-    print(summary.render())
-    return summary.exit_code
+    def work(out: Path) -> int:
+        with _validator() as validator:
+            summary = run(
+                strict=args.strict, processed_dir=PROCESSED, out_dir=out, validator=validator
+            )
+        print(summary.render())
+        return summary.exit_code
 
-
-def _cmd_facts(args: argparse.Namespace) -> int:
-    with _validator() as validator:
-        return _facts(args, validator, corpus_dir=None)
+    return _writing(args, work)
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
-    with _validator() as validator:  # started first: it warms up while the corpus is rebuilt
-        status = _cmd_corpus(args)
-        if status:
-            return status
-        return _facts(args, validator, corpus_dir=args.out)
+    """Corpus and facts into one staged folder, swapped in only when both steps pass: the
+    facts read the new corpus from the staging folder, never the old data/processed/."""
+    from .corpus.pipeline import render as render_corpus
+    from .facts.pipeline import run as run_facts
+    from .io import StagedFolder
+
+    def work(out: Path) -> int:
+        with _validator() as validator:  # started first: it warms up while the corpus is built
+            corpus, files = render_corpus(strict=args.strict)
+            print(corpus.render())
+            if corpus.exit_code:
+                return corpus.exit_code
+            with StagedFolder(out) as staging:
+                for name, data in files.items():
+                    staging.write(name, data)
+                facts = run_facts(
+                    strict=args.strict,
+                    processed_dir=staging.path,
+                    out_dir=out,
+                    validator=validator,
+                    staging=staging,
+                )
+                if not facts.exit_code:
+                    facts.written = staging.commit()
+        print(facts.render())
+        return facts.exit_code
+
+    return _writing(args, work)
 
 
 def _cmd_geometry(args: argparse.Namespace) -> int:

@@ -2,7 +2,8 @@
 
 load (origin records, checked raw files, errata, decisions) → prepare (parse, errata, detectors
 and accepted repairs in stage order, articles and sections, sentences) → save (four CSV files in
-data/processed/, each written atomically, only when every input is valid).
+data/processed/, swapped in together with the folder's other files, only when every input is
+valid; see analysis.io).
 
 Stage order: errata → reading order → page-break joins → pull quotes → punctuation. Each
 detector sees the text after the accepted repairs of the stages before it.
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from ..io import write_text
+from ..io import check_output_dir, publish
 from ..paths import PROCESSED, RAW, relative
 from .audit import AUDIT_COLUMNS, KIND_ORDER, AuditRow, context_of
 from .decisions import ERRATA_FILE, Decision, Erratum, load_decisions, load_errata
@@ -454,13 +455,13 @@ def csv_text(columns: tuple[str, ...], rows: list) -> str:
     return "\n".join(lines)
 
 
-def run(strict: bool = False, raw_dir: Path = RAW, out_dir: Path = PROCESSED) -> Summary:
-    """Build the clean corpus from `raw_dir` into `out_dir`; return the summary.
+def render(strict: bool = False, raw_dir: Path = RAW) -> tuple[Summary, dict[str, bytes]]:
+    """Build the clean corpus from `raw_dir`; return the summary and the four files as bytes.
 
-    In strict mode nothing is written and the exit code is 1 when a proposal is undecided or a
-    decision matches no proposal. Bad input raises InputError before anything is written.
+    The files are empty (nothing to write) when strict mode fails: a proposal is undecided or
+    a decision matches no proposal. Bad input raises InputError.
     """
-    raw_dir, out_dir = Path(raw_dir), Path(out_dir)
+    raw_dir = Path(raw_dir)
     origins = load_origins(raw_dir)
     errata = load_errata(raw_dir, {o.file for o in origins})
     decisions = load_decisions(raw_dir)
@@ -475,7 +476,7 @@ def run(strict: bool = False, raw_dir: Path = RAW, out_dir: Path = PROCESSED) ->
         )
     summary = summarise(results, decisions, strict)
     if summary.exit_code:
-        return summary
+        return summary, {}
     outputs = {
         ARTICLES_FILE: csv_text(ARTICLE_COLUMNS, [r for res in results for r in res.article_rows]),
         PARAGRAPHS_FILE: csv_text(
@@ -486,9 +487,21 @@ def run(strict: bool = False, raw_dir: Path = RAW, out_dir: Path = PROCESSED) ->
         ),
         AUDIT_FILE: csv_text(AUDIT_COLUMNS, [row for res in results for row in res.audit_rows]),
     }
-    for file, content in outputs.items():
-        write_text(out_dir / file, content)
-        summary.written.append(relative(out_dir / file))
+    return summary, {name: text.encode("utf-8") for name, text in outputs.items()}
+
+
+def run(strict: bool = False, raw_dir: Path = RAW, out_dir: Path = PROCESSED) -> Summary:
+    """Build the clean corpus from `raw_dir` into `out_dir`; return the summary.
+
+    In strict mode nothing is written and the exit code is 1 when a proposal is undecided or a
+    decision matches no proposal. Bad input raises InputError before anything is written. The
+    four files replace those in `out_dir` all at once (analysis.io.publish): the folder's
+    other files are kept.
+    """
+    check_output_dir(out_dir)
+    summary, files = render(strict, raw_dir)
+    if files:
+        summary.written = publish(out_dir, files)
     return summary
 
 

@@ -78,19 +78,30 @@ def _table(name: str):
     return table
 
 
-def _csv_path(name: str, processed_dir: Path) -> Path:
+def _csv_path(name: str, processed_dir: Path, verify: bool = True) -> Path:
+    """The CSV of table `name`, checked against the sha256 that datapackage.json records."""
     path = Path(processed_dir) / f"{name}.csv"
     if not path.is_file():
         raise InputError(f"{relative(path)} is missing: run `analysis data` (or make data).")
+    if verify:
+        from .integrity import verify_file
+
+        verify_file(path)
     return path
 
 
-def load(name: str, *, validate: bool = True, processed_dir: Path = PROCESSED) -> pd.DataFrame:
-    """The fact table `name` as a typed DataFrame (nullable dtypes), checked by its schema."""
+def load(
+    name: str, *, validate: bool = True, verify: bool = True, processed_dir: Path = PROCESSED
+) -> pd.DataFrame:
+    """The fact table `name` as a typed DataFrame (nullable dtypes), checked by its schema.
+
+    With `verify` (the default) the CSV must match the sha256 recorded in datapackage.json
+    (IntegrityError otherwise: the folder was changed after `analysis data` wrote it).
+    """
     import pandas as pd
 
     table = _table(name)
-    path = _csv_path(name, processed_dir)
+    path = _csv_path(name, processed_dir, verify)
     dtypes = {c.name: PANDAS_DTYPES[c.type] for c in table.columns}
     df = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""], encoding="utf-8")
     if tuple(df.columns) != table.column_names:

@@ -1,5 +1,6 @@
 """Exports of the fact base: CSV per table, a Frictionless data package and an Excel workbook.
 
+datapackage.json records the sha256 of every other file of the folder (see `datapackage`).
 All three are byte-deterministic: rows in a fixed order, numbers written the same way every
 time, the workbook's zip entries and document properties carry a fixed date instead of now.
 """
@@ -7,11 +8,12 @@ time, the workbook's zip entries and document properties carry a fixed date inst
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .mentions import format_value
@@ -74,15 +76,31 @@ def _field(column) -> dict[str, Any]:
     return field
 
 
+def sha256_hash(data: bytes) -> str:
+    """The Data Package `hash` of `data`: "sha256:" and the hex digest."""
+    return f"sha256:{hashlib.sha256(data).hexdigest()}"
+
+
 def datapackage(
     tables: Sequence[Table],
     counts: dict[str, int],
     sources: Sequence[dict[str, str]],
     description: str,
+    files: Mapping[str, bytes],
+    others: Mapping[str, tuple[str, bytes]] = {},  # noqa: B006 - read only
 ) -> str:
-    """A Frictionless (Tabular) Data Package describing every exported table, as JSON text."""
+    """A Frictionless (Tabular) Data Package describing every exported table, as JSON text.
+
+    Each table resource carries the `hash` ("sha256:<hex>") and `bytes` of its CSV in `files`
+    (the spec's fields, which frictionless checks). The folder's other files (`others`: name ->
+    (description, bytes): the corpus CSVs and the workbook) cannot be resources of a Tabular
+    Data Package (every resource must be a table with a schema), so they are listed in the
+    custom top-level property "files", each with path, description, hash and bytes in the same
+    form. Only datapackage.json itself has no recorded hash.
+    """
     resources = []
     for table in tables:
+        data = files[f"{table.name}.csv"]
         resources.append(
             {
                 "name": table.name,
@@ -93,6 +111,8 @@ def datapackage(
                 "format": "csv",
                 "mediatype": "text/csv",
                 "encoding": "utf-8",
+                "bytes": len(data),
+                "hash": sha256_hash(data),
                 "schema": {
                     "fields": [_field(c) for c in table.columns],
                     "primaryKey": list(table.key),
@@ -108,6 +128,15 @@ def datapackage(
         "description": description,
         "sources": list(sources),
         "resources": resources,
+        "files": [
+            {
+                "path": name,
+                "description": text,
+                "bytes": len(data),
+                "hash": sha256_hash(data),
+            }
+            for name, (text, data) in others.items()
+        ],
     }
     return json.dumps(package, ensure_ascii=False, indent=2) + "\n"
 

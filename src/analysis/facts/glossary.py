@@ -42,6 +42,11 @@ def load_glossary(path: Path = GLOSSARY) -> Glossary:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{relative(path)} is missing; restore it from git.") from None
+    if text.startswith("\ufeff"):
+        raise InputError(
+            f"{relative(path)} starts with a UTF-8 byte-order mark; save it without BOM "
+            "(plain UTF-8)."
+        )
     rows = list(csv.reader(text.splitlines()))
     if not rows or tuple(rows[0]) != COLUMNS:
         raise InputError(f"{relative(path)} line 1: the header must be {','.join(COLUMNS)}.")

@@ -156,6 +156,57 @@ def _compile(path: Path, where: str, pattern: str) -> re.Pattern[str]:
         ) from None
 
 
+# The keys each part of the file may have (the tables of words, such as measure_words, take
+# any key). A misspelt key would otherwise be ignored without a word: a review rule's
+# "context" typed as "contxt" would classify far more than the reviewer meant.
+_KEYS = {
+    "": ("lexicon", "compound", "not_a_fact"),
+    "[lexicon]": (
+        "chinese_digits",
+        "non_numeric_words",
+        "measure_words",
+        "currencies",
+        "magnitudes",
+        "qualifiers_before",
+        "qualifiers_after",
+        "qualifiers_inside",
+        "indefinite_prefixes",
+        "lists",
+    ),
+    "[lexicon.lists]": ("separators", "respectively", "each"),
+    "[[compound]]": ("kind", "description", "pattern"),
+    "[[not_a_fact]]": ("id", "reason", "roles", "kinds", "inside", "text", "context"),
+}
+
+
+def _check_keys(path: Path, data: dict) -> None:
+    """MentionError naming the file, the key and the valid keys for any key not in _KEYS."""
+
+    def check(part: str, table: object, where: str) -> None:
+        if not isinstance(table, dict):
+            return
+        unknown = sorted(set(table) - set(_KEYS[part]))
+        if unknown:
+            valid = ", ".join(_KEYS[part])
+            raise _lexicon_error(
+                path, f"unknown key {', '.join(map(repr, unknown))} in {where} (valid: {valid})"
+            )
+
+    check("", data, "the top level")
+    lexicon = data.get("lexicon")
+    check("[lexicon]", lexicon, "[lexicon]")
+    if isinstance(lexicon, dict):
+        check("[lexicon.lists]", lexicon.get("lists"), "[lexicon.lists]")
+    for part, name, label in (
+        ("[[compound]]", "compound", "kind"),
+        ("[[not_a_fact]]", "not_a_fact", "id"),
+    ):
+        entries = data.get(name, [])
+        for n, entry in enumerate(entries if isinstance(entries, list) else [], start=1):
+            ident = entry.get(label, f"#{n}") if isinstance(entry, dict) else f"#{n}"
+            check(part, entry, f"[[{name}]] {ident!r}")
+
+
 @functools.cache
 def load_lexicon(path: Path = MENTION_RULES) -> Lexicon:
     """Read and check the extractor's lexicon and review rules (cached per path)."""
@@ -166,6 +217,7 @@ def load_lexicon(path: Path = MENTION_RULES) -> Lexicon:
         raise MentionError(f"{relative(path)} is missing; restore it from git.") from None
     except tomllib.TOMLDecodeError as exc:
         raise _lexicon_error(path, f"it is not valid TOML ({exc})") from None
+    _check_keys(path, data)
     try:
         lex = data["lexicon"]
         lists = lex["lists"]

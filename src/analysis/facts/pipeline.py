@@ -2,18 +2,21 @@
 
 load (the clean corpus, the reviewed rules, lexicon and glossary) → prepare (numeric mentions,
 topic tables, coverage, cross-checks, schema validation) → save (CSV per table, the numeric
-mentions, datapackage.json and ccid_facts.xlsx in data/processed/, each written atomically and
-only after every table is valid and every check passes).
+mentions, datapackage.json (with each file's sha256) and ccid_facts.xlsx in data/processed/,
+swapped in all at once (analysis.io) and only after every table is valid and every check
+passes).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..corpus.model import ARTICLES_FILE, AUDIT_FILE, PARAGRAPHS_FILE, SENTENCES_FILE
 from ..errors import InputError
-from ..io import write_bytes
+from ..io import StagedFolder, check_output_dir, publish
 from ..paths import PROCESSED, RAW, relative
 from .checks import Check, ConsistencyError, failure_message, run_checks
 from .coverage import MentionStatus, classify, coverage_counts
@@ -35,6 +38,16 @@ WORKBOOK_FILE = "ccid_facts.xlsx"
 DATAPACKAGE_FILE = "datapackage.json"
 # Tables whose rows are ordered by a column rather than by the order of the text.
 SORT_BY = {"policy_events": ("date",)}
+CORPUS_FILES = (ARTICLES_FILE, PARAGRAPHS_FILE, SENTENCES_FILE, AUDIT_FILE)
+# The folder's files that are not table resources of the data package, with what they hold;
+# datapackage.json lists them under "files" with their sha256 (export.datapackage).
+OTHER_FILES = {
+    ARTICLES_FILE: "The articles of the clean corpus (analysis corpus).",
+    PARAGRAPHS_FILE: "The paragraphs of the clean corpus, in reading order (analysis corpus).",
+    SENTENCES_FILE: "The sentences of the clean corpus, in reading order (analysis corpus).",
+    AUDIT_FILE: "One row per repair of the raw source made or considered (analysis corpus).",
+    WORKBOOK_FILE: "Every table as a sheet of one Excel workbook, with a README sheet.",
+}
 
 
 @dataclass
@@ -275,8 +288,14 @@ def _sources(base: FactBase, processed_dir: Path) -> list[dict[str, str]]:
     return [{"title": f"CCID Think Tank: {titles}", "path": f"data/raw/{f}"} for f in files]
 
 
-def render(base: FactBase, processed_dir: Path) -> dict[str, bytes]:
-    """Every export as bytes, by file name: a CSV per table, datapackage.json, the workbook."""
+def render(
+    base: FactBase, processed_dir: Path, others: Mapping[str, bytes] | None = None
+) -> dict[str, bytes]:
+    """Every export as bytes, by file name: a CSV per table, datapackage.json, the workbook.
+
+    datapackage.json records the sha256 of each of them and of `others` (the corpus files
+    that will sit in the same folder), so that a changed file can be told (facts/integrity.py).
+    """
     from .export import csv_text, datapackage, workbook
 
     sources = _sources(base, processed_dir)
@@ -291,20 +310,20 @@ def render(base: FactBase, processed_dir: Path) -> dict[str, bytes]:
         "classification. Built by `analysis data` from the clean corpus and the reviewed rules "
         "in data/raw/ (extraction_rules.toml, mention_rules.toml, glossary.csv)."
     )
-    text = datapackage(ALL_TABLES, counts, sources, description)
-    files[DATAPACKAGE_FILE] = text.encode("utf-8")
     files[WORKBOOK_FILE] = workbook(ALL_TABLES, base.tables, _readme(base, sources))
-    return files
+    recorded = {name: (OTHER_FILES[name], data) for name, data in (others or {}).items()}
+    recorded[WORKBOOK_FILE] = (OTHER_FILES[WORKBOOK_FILE], files[WORKBOOK_FILE])
+    text = datapackage(ALL_TABLES, counts, sources, description, files, recorded)
+    files[DATAPACKAGE_FILE] = text.encode("utf-8")
+    return {
+        name: files[name]
+        for name in [*(f"{t.name}.csv" for t in ALL_TABLES), DATAPACKAGE_FILE, WORKBOOK_FILE]
+    }
 
 
-def write(files: dict[str, bytes], out_dir: Path) -> list[str]:
-    """Write the rendered exports into `out_dir`, each atomically; return their paths."""
-    written = []
-    for name, data in files.items():
-        path = Path(out_dir) / name
-        write_bytes(path, data)
-        written.append(relative(path))
-    return written
+def write(files: Mapping[str, bytes], out_dir: Path) -> list[str]:
+    """Replace the rendered exports in `out_dir` all at once; return their paths."""
+    return publish(out_dir, files)
 
 
 def run(
@@ -313,6 +332,7 @@ def run(
     raw_dir: Path = RAW,
     out_dir: Path | None = None,
     validator: SchemaValidator | None = None,
+    staging: StagedFolder | None = None,
 ) -> Summary:
     """Build, check and export the fact base; return the summary.
 
@@ -321,9 +341,14 @@ def run(
     written; in strict mode an unclassified numeric mention writes nothing and exits 1.
     `validator` validates the tables against their schemas (default: inline, in this
     process); with a helper process, the exports are rendered while it works, and written only
-    once it has passed them.
+    once it has passed them. The exports replace those of `out_dir` all at once (see
+    analysis.io); with `staging` (`analysis data`: the corpus is already staged there) they
+    are only added to it, and the caller commits.
     """
     processed_dir = Path(processed_dir)
+    target = Path(out_dir or processed_dir)
+    if staging is None:
+        check_output_dir(target)
     validator = validator or SchemaValidator()
     base = build(processed_dir, raw_dir, validate=False)
     summary = Summary(
@@ -337,7 +362,16 @@ def run(
         validator.close()
         return summary
     validator.submit(base.tables)
-    files = render(base, processed_dir)
-    validator.wait()
-    summary.written = write(files, out_dir or processed_dir)
+    with contextlib.ExitStack() as stack:
+        own = staging is None
+        if own:
+            staging = stack.enter_context(StagedFolder(target))
+        assert staging is not None
+        others = {n: d for n in CORPUS_FILES if (d := staging.read(n)) is not None}
+        files = render(base, processed_dir, others)
+        validator.wait()
+        for name, data in files.items():
+            staging.write(name, data)
+        if own:
+            summary.written = staging.commit()
     return summary
