@@ -204,3 +204,40 @@ def test_check_jsonschema_validates_workflows_offline(tmp_path) -> None:
     assert runs["good.yml"].returncode == 0, runs["good.yml"].stdout + runs["good.yml"].stderr
     assert runs["bad.yml"].returncode == 1
     assert "jobs.test" in runs["bad.yml"].stdout
+
+
+def test_bootstrap_makes_the_venv_anew_for_another_interpreter(tmp_path) -> None:
+    # Old code: an existing .venv was kept, so `PYTHON=python3.13 make test` after a 3.11 set-up
+    # synced the lock into the 3.11 venv and stamped it as 3.13.
+    repo = _copy_bootstrap(tmp_path)
+    (repo / "requirements").mkdir()
+    shutil.copy(LOCK, repo / "requirements" / "lock.txt")
+    (repo / ".venv" / "bin").mkdir(parents=True)
+    old = repo / ".venv" / "bin" / "python"
+    old.write_text('#!/bin/sh\necho "3.11.7 (main) [GCC 12.2.0]"\n')
+    old.chmod(0o755)
+    log = tmp_path / "calls.log"
+    new = tmp_path / "python3.12"
+    new.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> {log}\n'
+        'case "$*" in\n'
+        "  *version_info*) echo 3.12 ;;\n"
+        '  *sys.version*) echo "3.12.1 (main) [GCC 12.2.0]" ;;\n'
+        "  *) exit 1 ;;\n"  # stop at `-m venv`, before anything is installed
+        "esac\n"
+    )
+    new.chmod(0o755)
+    result = subprocess.run(
+        ["bash", "tools/bootstrap.sh"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHON": str(new)},
+    )
+    assert result.returncode != 0
+    assert "was made with Python 3.11.7; making it anew with" in result.stderr
+    assert "(Python 3.12.1)" in result.stderr
+    assert "-m venv --clear .venv" in log.read_text().splitlines()
+    assert not (repo / ".venv" / ".bootstrap-stamp").exists()

@@ -31,14 +31,25 @@ case "$minor" in
     ;;
 esac
 
-want=$( { cat "$LOCK" pyproject.toml; "$PYTHON" -c 'import sys; print(sys.version)'; } | sha256sum | cut -d' ' -f1)
+python_version=$("$PYTHON" -c 'import sys; print(sys.version)')
+want=$( { cat "$LOCK" pyproject.toml; echo "$python_version"; } | sha256sum | cut -d' ' -f1)
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
   exit 0
 fi
 
 echo "bootstrap: building $VENV from $LOCK (first run, or the lock changed)" >&2
 rm -f "$STAMP"
-[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+if [ -x "$VENV/bin/python" ]; then
+  # A .venv made by another interpreter is made anew with this one: syncing the lock into it
+  # would keep the old interpreter under a stamp that names the new one.
+  venv_version=$("$VENV/bin/python" -c 'import sys; print(sys.version)' 2>/dev/null || true)
+  if [ -n "$venv_version" ] && [ "$venv_version" != "$python_version" ]; then
+    echo "bootstrap: $VENV was made with Python ${venv_version%% *}; making it anew with $PYTHON (Python ${python_version%% *})" >&2
+    "$PYTHON" -m venv --clear "$VENV"
+  fi
+else
+  "$PYTHON" -m venv "$VENV"
+fi
 uv_version=$(sed -n 's/^uv==\([0-9.]*\).*/\1/p' "$LOCK" | head -n1)
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "uv==$uv_version"
 "$VENV/bin/uv" pip sync --quiet --compile-bytecode --python "$VENV/bin/python" --require-hashes "$LOCK"
