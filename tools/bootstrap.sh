@@ -37,7 +37,7 @@ if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want"
   exit 0
 fi
 
-echo "bootstrap: building $VENV from $LOCK (first run, or the lock changed)" >&2
+echo "bootstrap: building $VENV from $LOCK (first run, the lock changed, or another Python)" >&2
 rm -f "$STAMP"
 if [ -x "$VENV/bin/python" ]; then
   # A .venv made by another interpreter is made anew with this one: syncing the lock into it
