@@ -3,8 +3,10 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 VENV := .venv
 BIN := $(VENV)/bin
+# --fork-strategy fewest: one version of each package for every supported Python (3.11-3.13),
+# so the committed outputs do not depend on the interpreter (tests/test_environment.py checks).
 UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
-	--no-header --generate-hashes --quiet
+	--fork-strategy fewest --no-header --generate-hashes --quiet
 
 .PHONY: help setup reports test lint format lab data geometry lock clean bench
 

@@ -118,3 +118,126 @@ def test_bootstrap_is_a_noop_when_the_stamp_matches(tmp_path):
     assert "the lock changed" in result.stderr
     assert result.returncode != 0
     assert not (repo / ".venv" / ".bootstrap-stamp").exists()
+
+
+SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
+LOCKS = ("lock.txt", "lock-maps.txt", "lock-dask.txt")
+
+
+@pytest.mark.parametrize("lock", LOCKS)
+def test_each_lock_pins_one_version_per_package(lock: str) -> None:
+    # `uv pip compile --universal` forks by default: numpy 2.4.6 for 3.11 and 2.5.5 for >= 3.12,
+    # which moved 11 pixels of a committed chart. With --fork-strategy fewest a package appears
+    # once; what remains under a marker are dependencies some Pythons do not install at all.
+    versions: dict[str, set[str]] = {}
+    for pin in lock_pins(ROOT / "requirements" / lock):
+        name, _, rest = pin.partition("==")
+        versions.setdefault(_name(name), set()).add(rest.split(";")[0].strip())
+    forked = {name: sorted(found) for name, found in versions.items() if len(found) > 1}
+    assert not forked, f"requirements/{lock} pins several versions (run `make lock`): {forked}"
+    assert "--fork-strategy fewest" in (ROOT / "Makefile").read_text(encoding="utf-8")
+
+
+def test_supported_pythons_agree_in_pyproject_readme_and_bootstrap() -> None:
+    from packaging.specifiers import SpecifierSet
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    spec = SpecifierSet(project["requires-python"])
+    probes = ("3.10.13", "3.11.0", "3.11.7", "3.12.1", "3.13.0", "3.13.9", "3.14.0")
+    allowed = [v for v in probes if spec.contains(v)]
+    assert {v.rsplit(".", 1)[0] for v in allowed} == set(SUPPORTED_PYTHONS)
+    assert "3.11.0" in allowed and "3.14.0" not in allowed
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "Python 3.11, 3.12 or 3.13" in readme and "Python ≥ 3.11" not in readme
+    bootstrap = (ROOT / "tools" / "bootstrap.sh").read_text(encoding="utf-8")
+    assert "3.11 | 3.12 | 3.13)" in bootstrap
+
+
+@pytest.mark.parametrize("version", ["3.14", "3.10"])
+def test_bootstrap_refuses_an_untested_python(tmp_path, version: str) -> None:
+    repo = _copy_bootstrap(tmp_path)
+    (repo / "requirements").mkdir()
+    shutil.copy(LOCK, repo / "requirements" / "lock.txt")
+    fake = tmp_path / f"python{version}"
+    fake.write_text(f"#!/bin/sh\necho {version}\n")  # answers every question with its version
+    fake.chmod(0o755)
+    result = subprocess.run(
+        ["bash", "tools/bootstrap.sh"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHON": str(fake)},
+    )
+    assert result.returncode == 2, result.stderr
+    assert f"is Python {version}; this project supports Python 3.11, 3.12 or 3.13" in (
+        result.stderr
+    )
+    assert not (repo / ".venv").exists()
+
+
+def test_check_jsonschema_validates_workflows_offline(tmp_path) -> None:
+    # The CI workflow is validated with the schema vendored inside check-jsonschema; any attempt
+    # to fetch one would go to a closed port on loopback and fail the run.
+    tool = Path(sys.executable).with_name("check-jsonschema")
+    assert tool.is_file(), "check-jsonschema is missing from .venv: it belongs in the dev extra"
+    good = tmp_path / "good.yml"
+    good.write_text(
+        "name: test\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - run: make test\n"
+    )
+    bad = tmp_path / "bad.yml"
+    bad.write_text("name: test\non: [push]\njobs:\n  test:\n    steps: 3\n")
+    dead = "http://127.0.0.1:9"
+    env = {**os.environ, "HTTP_PROXY": dead, "HTTPS_PROXY": dead, "ALL_PROXY": dead}
+    env.pop("NO_PROXY", None)
+    env.pop("no_proxy", None)
+    runs = {}
+    for path in (good, bad):
+        runs[path.name] = subprocess.run(
+            [str(tool), "--builtin-schema", "vendor.github-workflows", str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+        )
+    assert runs["good.yml"].returncode == 0, runs["good.yml"].stdout + runs["good.yml"].stderr
+    assert runs["bad.yml"].returncode == 1
+    assert "jobs.test" in runs["bad.yml"].stdout
+
+
+def test_bootstrap_makes_the_venv_anew_for_another_interpreter(tmp_path) -> None:
+    # Old code: an existing .venv was kept, so `PYTHON=python3.13 make test` after a 3.11 set-up
+    # synced the lock into the 3.11 venv and stamped it as 3.13.
+    repo = _copy_bootstrap(tmp_path)
+    (repo / "requirements").mkdir()
+    shutil.copy(LOCK, repo / "requirements" / "lock.txt")
+    (repo / ".venv" / "bin").mkdir(parents=True)
+    old = repo / ".venv" / "bin" / "python"
+    old.write_text('#!/bin/sh\necho "3.11.7 (main) [GCC 12.2.0]"\n')
+    old.chmod(0o755)
+    log = tmp_path / "calls.log"
+    new = tmp_path / "python3.12"
+    new.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> {log}\n'
+        'case "$*" in\n'
+        "  *version_info*) echo 3.12 ;;\n"
+        '  *sys.version*) echo "3.12.1 (main) [GCC 12.2.0]" ;;\n'
+        "  *) exit 1 ;;\n"  # stop at `-m venv`, before anything is installed
+        "esac\n"
+    )
+    new.chmod(0o755)
+    result = subprocess.run(
+        ["bash", "tools/bootstrap.sh"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHON": str(new)},
+    )
+    assert result.returncode != 0
+    assert "was made with Python 3.11.7; making it anew with" in result.stderr
+    assert "(Python 3.12.1)" in result.stderr
+    assert "-m venv --clear .venv" in log.read_text().splitlines()
+    assert not (repo / ".venv" / ".bootstrap-stamp").exists()

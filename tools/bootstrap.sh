@@ -2,6 +2,9 @@
 # Create or refresh .venv from requirements/lock.txt. A no-op when the stamp matches.
 # The stamp is the sha256 of the lock, pyproject.toml and the interpreter version, so a
 # changed lock (or a different Python) triggers a re-sync and nothing else does.
+# Supported: Python 3.11, 3.12 and 3.13 (pyproject's requires-python, tested on each). The lock
+# gives all three the same package versions, and the outputs are the same bytes on each, so
+# which of them builds .venv needs no warning; an untested newer Python is refused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,23 +17,39 @@ if [ ! -f "$LOCK" ]; then
   echo "error: $LOCK is missing. Restore it from git (git checkout -- $LOCK) or regenerate it with 'make lock'." >&2
   exit 2
 fi
+SUPPORTED="3.11, 3.12 or 3.13"
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
-  echo "error: '$PYTHON' not found. Install Python 3.11 or newer, or set PYTHON=/path/to/python3." >&2
+  echo "error: '$PYTHON' not found. Install Python $SUPPORTED, or set PYTHON=/path/to/python3." >&2
   exit 2
 fi
-if ! "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; then
-  echo "error: $("$PYTHON" --version 2>&1) is too old; this project needs Python 3.11 or newer (set PYTHON=...)." >&2
-  exit 2
-fi
+minor=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || true)
+case "$minor" in
+  3.11 | 3.12 | 3.13) ;;
+  *)
+    echo "error: $PYTHON is Python ${minor:-of an unknown version}; this project supports Python $SUPPORTED (pyproject.toml requires-python), the versions its lock and outputs are tested on. Set PYTHON=/path/to/python3.13 or another of them." >&2
+    exit 2
+    ;;
+esac
 
-want=$( { cat "$LOCK" pyproject.toml; "$PYTHON" -c 'import sys; print(sys.version)'; } | sha256sum | cut -d' ' -f1)
+python_version=$("$PYTHON" -c 'import sys; print(sys.version)')
+want=$( { cat "$LOCK" pyproject.toml; echo "$python_version"; } | sha256sum | cut -d' ' -f1)
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
   exit 0
 fi
 
-echo "bootstrap: building $VENV from $LOCK (first run, or the lock changed)" >&2
+echo "bootstrap: building $VENV from $LOCK (first run, the lock changed, or another Python)" >&2
 rm -f "$STAMP"
-[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+if [ -x "$VENV/bin/python" ]; then
+  # A .venv made by another interpreter is made anew with this one: syncing the lock into it
+  # would keep the old interpreter under a stamp that names the new one.
+  venv_version=$("$VENV/bin/python" -c 'import sys; print(sys.version)' 2>/dev/null || true)
+  if [ -n "$venv_version" ] && [ "$venv_version" != "$python_version" ]; then
+    echo "bootstrap: $VENV was made with Python ${venv_version%% *}; making it anew with $PYTHON (Python ${python_version%% *})" >&2
+    "$PYTHON" -m venv --clear "$VENV"
+  fi
+else
+  "$PYTHON" -m venv "$VENV"
+fi
 uv_version=$(sed -n 's/^uv==\([0-9.]*\).*/\1/p' "$LOCK" | head -n1)
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "uv==$uv_version"
 "$VENV/bin/uv" pip sync --quiet --compile-bytecode --python "$VENV/bin/python" --require-hashes "$LOCK"

@@ -133,6 +133,7 @@ def register_fonts() -> Path:
     known = {Path(entry.fname) for entry in font_manager.fontManager.ttflist}
     if path not in known:
         font_manager.fontManager.addfont(str(path))
+    _drop_installed_namesakes(font_manager.fontManager, path)
     found = font_manager.findfont(
         font_manager.FontProperties(family=FONT_FAMILY), fallback_to_default=False
     )
@@ -144,6 +145,35 @@ def register_fonts() -> Path:
         )
     _registered_path = path
     return path
+
+
+def _shipped_font_dirs(path: Path) -> tuple[Path, ...]:
+    """The folders whose fonts charts may use: the font package's and matplotlib's own."""
+    import matplotlib
+
+    return (path.parent.resolve(), (Path(matplotlib.get_data_path()) / "fonts").resolve())
+
+
+def _drop_installed_namesakes(manager: Any, path: Path) -> None:
+    """Forget installed fonts that bear the name of a font the project or matplotlib ships.
+
+    matplotlib's font list also holds the machine's fonts (its cache is built from fc-list and
+    the system font folders), and on a tie it prefers the first one listed, which is never the
+    collection added here. With Debian's `fonts-noto-cjk` installed, "Noto Sans CJK SC" then
+    named the system file, and a system "DejaVu Sans" of another release could take the
+    fallback's place. Removing those namesakes leaves every family the charts ask for with only
+    the shipped file, so the chart bytes do not depend on the machine's fonts.
+    """
+    shipped_dirs = _shipped_font_dirs(path)
+
+    def shipped(entry: Any) -> bool:
+        return any(Path(entry.fname).resolve().is_relative_to(d) for d in shipped_dirs)
+
+    names = {entry.name for entry in manager.ttflist if shipped(entry)}
+    kept = [entry for entry in manager.ttflist if shipped(entry) or entry.name not in names]
+    if len(kept) != len(manager.ttflist):
+        manager.ttflist = kept
+        manager._findfont_cached.cache_clear()
 
 
 def sequential_cmap() -> Colormap:

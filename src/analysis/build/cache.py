@@ -2,8 +2,10 @@
 
 A job's key is the sha256 of: the engine version, the notebook file, the parameters, the parts
 of its reports.toml entry that shape the output (title, formats, kernel, citation), every file
-of the `analysis` package (src/analysis), the data files matched by its `inputs` globs, the
-lock file and the Python version. A job is up to date when its record in reports/.build/ has
+of the `analysis` package (src/analysis), the data files matched by its `inputs` globs and the
+lock file. Not the interpreter: the lock gives every supported Python the same packages, the
+outputs are the same bytes on each, and the key is printed in every report (the manifest records
+the interpreter that built a job). A job is up to date when its record in reports/.build/ has
 the same key, finished without error, and every output and figure it lists still exists with
 its size.
 Records hold no timestamps, so two clean builds write the same bytes.
@@ -13,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import platform
 import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -119,7 +120,6 @@ class InputHasher:
         report = job.report
         shaping = {
             "engine": ENGINE_VERSION,
-            "python": platform.python_version(),
             "params": job.params,
             "formats": list(report.formats),
             "kernel": report.kernel,

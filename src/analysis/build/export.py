@@ -7,6 +7,12 @@ characters of the page. The page therefore opens offline on any machine and show
 glyph shapes (not the Japanese forms a fallback font would give), at a few hundred kB. No
 script is included and no URL outside the page is referenced: a remote resource is an error.
 
+The embedded face is declared under a family name no installed font has (`EMBEDDED_FAMILY`),
+and the page's font stacks name only it and the generic `sans-serif`. Under its real name,
+"Noto Sans CJK SC", WeasyPrint asked fontconfig for that family and, where Debian's
+`fonts-noto-cjk` is installed, laid the page out in the system font and embedded all of it
+(16 MB, other bytes). A private name can match only the face the page carries.
+
 PDF: WeasyPrint renders the same HTML with the print rules (A4, page numbers, running title).
 The font is already a subset, so it is embedded whole (`full_fonts`), which spares WeasyPrint
 its own fontTools subsetting of a CJK font (tens of seconds). Creation dates are never written
@@ -41,6 +47,9 @@ _H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
 _ALWAYS = "".join(chr(c) for c in range(0x20, 0x7F)) + "—–·…“”‘’、。，：；！？（）《》【】¶•◦"
 
 FONT_FAMILY_FALLBACK = "Noto Sans CJK SC"
+# The family name the page gives its embedded subset: private to the project, so that neither
+# WeasyPrint (through fontconfig) nor a browser can resolve it to an installed font.
+EMBEDDED_FAMILY = "Analysis Noto Sans CJK SC subset"
 
 TEXT = {
     "zh": {
@@ -79,8 +88,7 @@ DISPLAY_PRIORITY = [
 CSS = """
 :root {
   --ink: #1f2328; --muted: #5b6370; --rule: #d0d7de; --accent: #0b4f8a; --tint: #f4f7fa;
-  font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
-    sans-serif;
+  font-family: "%(family)s", sans-serif;
   color: var(--ink);
 }
 html { font-size: 16px; }
@@ -141,7 +149,7 @@ pre { font-family: inherit; font-variant-numeric: tabular-nums; font-size: .8rem
   tr, img, svg, pre { break-inside: avoid; page-break-inside: avoid; }
   h2 { margin-top: 1.6rem; }
 }
-"""
+""".replace("%(family)s", EMBEDDED_FAMILY)
 
 
 # --------------------------------------------------------------------------- fonts
@@ -211,8 +219,8 @@ def _subset_fonttools(path: Path, index: int, codepoints: list[int]) -> bytes:
     return buffer.getvalue()
 
 
-def font_face_css(font: bytes, family: str = FONT_FAMILY_FALLBACK) -> str:
-    """An @font-face rule embedding `font` as a data URI."""
+def font_face_css(font: bytes, family: str = EMBEDDED_FAMILY) -> str:
+    """An @font-face rule embedding `font` as a data URI, under the family name `family`."""
     data = base64.b64encode(font).decode("ascii")
     return (
         f'@font-face {{ font-family: "{family}"; font-style: normal; font-weight: 400; '
@@ -332,8 +340,7 @@ def render_html(nb: Any, options: dict[str, Any], *, notebook_dir: str) -> tuple
             f"offline): {', '.join(sorted(set(remote))[:5])}; embed them instead."
         )
     chars = html_lib.unescape(_DATA_URI.sub("", page))
-    _, family = _font_file()
-    page = page.replace("{FONT}", font_face_css(subset_font(chars), family), 1)
+    page = page.replace("{FONT}", font_face_css(subset_font(chars), EMBEDDED_FAMILY), 1)
     return page, title
 
 

@@ -6,8 +6,9 @@ size of each output (`outputs`: notebook, HTML, PDF) and of each chart file the 
 (`figures`: `figures/<name>` -> sha256 and size; empty for a failed job, whose charts are not
 kept, and for a job that saved none), the git commit it was built at (and whether the tree
 had uncommitted changes) and the id of its environment. `environments` maps each id to the
-Python version and every installed distribution's version. Read from the `*.dist-info` folder
-names, which costs no imports.
+interpreter (implementation and version) and every installed distribution's version, read from
+the `*.dist-info` folder names, which costs no imports. The interpreter is recorded there only,
+not in the cache key nor in any output: those are the same on every supported Python.
 """
 
 from __future__ import annotations
@@ -50,8 +51,17 @@ def installed_packages(paths: Iterable[str] | None = None) -> dict[str, str]:
 
 
 def environment() -> tuple[str, dict[str, Any]]:
-    """(id, description) of the running environment: Python version and packages."""
-    description = {"python": platform.python_version(), "packages": installed_packages()}
+    """(id, description) of the running environment: the interpreter and the packages.
+
+    The interpreter (implementation, e.g. CPython, and its full version) is recorded here, for
+    provenance, and nowhere in the outputs themselves: the committed notebooks and the reports
+    are the same bytes on every supported Python.
+    """
+    description = {
+        "python": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "packages": installed_packages(),
+    }
     return bytes_sha256(canonical_json(description).encode())[:16], description
 
 
