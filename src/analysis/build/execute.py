@@ -237,6 +237,20 @@ def _warm_code(modules: Sequence[str]) -> str:
     )
 
 
+def _stop_manager(km: Any) -> None:
+    """Kill a manager's kernel now and remove its connection file (either may be gone)."""
+    from jupyter_core.utils import run_sync
+
+    try:
+        run_sync(km.shutdown_kernel)(now=True)
+    except Exception:  # already dead, or never started: nothing to stop
+        pass
+    try:
+        run_sync(km.cleanup_resources)()
+    except Exception:
+        pass
+
+
 class Kernel:
     """A started kernel with its manager, possibly still warming up.
 
@@ -276,6 +290,9 @@ class Kernel:
                 with open(self.console_path, "ab") as console:
                     run_sync(self.km.start_kernel)(cwd=cwd, env=env, stdout=console, stderr=console)
         except BaseException:  # no kernel: nothing will shut it down and clean up after it
+            # (also a SIGTERM half-way through the start: the connection file is written)
+            if getattr(self, "km", None) is not None:
+                _stop_manager(self.km)
             Path(self.console_path).unlink(missing_ok=True)
             shutil.rmtree(self.figures, ignore_errors=True)
             raise
@@ -341,18 +358,11 @@ class Kernel:
 
     def shutdown(self) -> None:
         """Kill the kernel now and remove its connection file and figures folder."""
-        from jupyter_core.utils import run_sync
-
         try:
-            run_sync(self.km.shutdown_kernel)(now=True)
-        except Exception:  # already dead: nothing to stop
-            pass
-        try:
-            run_sync(self.km.cleanup_resources)()
-        except Exception:
-            pass
-        Path(self.console_path).unlink(missing_ok=True)
-        shutil.rmtree(self.figures, ignore_errors=True)
+            _stop_manager(self.km)
+        finally:  # even when a SIGTERM cuts the shutdown short
+            Path(self.console_path).unlink(missing_ok=True)
+            shutil.rmtree(self.figures, ignore_errors=True)
 
 
 class Runtime:
@@ -446,7 +456,9 @@ class Runtime:
     def reap(self) -> None:
         """Shut down the kernels retired since the last call."""
         while self._retired:
-            self._retired.pop().shutdown()
+            # Listed until shut down: a SIGTERM meanwhile leaves it to `close` to finish.
+            self._retired[-1].shutdown()
+            self._retired.pop()
 
     def close(self) -> None:
         """Shut down the spare kernel and the template processes."""
