@@ -286,3 +286,51 @@ def test_the_kernels_of_a_killed_worker_die_with_it(tmp_path) -> None:
         assert _survivors(marker, within=10) == []
     finally:
         _stop(main, marker)
+
+
+_ORPHAN = """\
+import os, signal, sys, time
+from analysis.build import zygote
+
+zygote._set_pdeathsig = lambda signum: False  # as on macOS: only the parent watch is left
+parent = os.getpid()
+if os.fork() == 0:
+    if sys.argv[1] == "stuck":  # a process whose main thread never runs the handler
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    zygote.die_with_parent(parent, signal.SIGTERM, watch=True, grace=1.0)
+    print(os.getpid(), flush=True)
+    time.sleep(60)
+    os._exit(0)
+time.sleep(60)
+"""
+
+
+@needs_psutil
+@pytest.mark.parametrize("how", ["handler", "stuck"])
+def test_the_parent_watch_ends_a_process_whose_parent_died(tmp_path, how) -> None:
+    """The portable fallback of PR_SET_PDEATHSIG (what a worker relies on on macOS)."""
+    middle = subprocess.Popen(
+        [sys.executable, "-c", _ORPHAN, how], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert middle.stdout is not None
+        child = psutil.Process(int(middle.stdout.readline()))
+        middle.kill()
+        middle.wait()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                if child.status() == psutil.STATUS_ZOMBIE:
+                    break
+            except psutil.NoSuchProcess:
+                break
+            time.sleep(0.1)
+        else:
+            child.kill()
+            pytest.fail("the orphaned process did not notice that its parent died")
+    finally:
+        if middle.poll() is None:
+            middle.kill()
+        middle.wait()
+        if middle.stdout is not None:
+            middle.stdout.close()
