@@ -334,3 +334,24 @@ def test_the_parent_watch_ends_a_process_whose_parent_died(tmp_path, how) -> Non
         middle.wait()
         if middle.stdout is not None:
             middle.stdout.close()
+
+
+@pytest.mark.parametrize("proc", [True, False])
+def test_a_forked_kernel_is_seen_to_end_with_or_without_proc(monkeypatch, proc) -> None:
+    """`ForkedProcess.poll` reads /proc on Linux and asks the OS elsewhere (macOS)."""
+    from analysis.build import zygote
+
+    if proc and not zygote._PROC:
+        pytest.skip("no /proc here")
+    monkeypatch.setattr(zygote, "_PROC", proc)
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        forked = zygote.ForkedProcess(child.pid)
+        assert forked.poll() is None
+        child.kill()
+        child.wait()  # reaped, as the zygote reaps its kernels
+        assert forked.poll() == 0 and forked.wait(timeout=1) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()

@@ -209,6 +209,9 @@ def serve(modules: Sequence[str], parent: int = 0) -> None:
 # --------------------------------------------------------------------------- the worker side
 
 
+_PROC = os.path.exists("/proc/self/stat")
+
+
 class ForkedProcess:
     """Enough of Popen's interface for jupyter_client to manage a kernel it did not start."""
 
@@ -220,6 +223,14 @@ class ForkedProcess:
     def poll(self) -> int | None:
         """None while the kernel runs (a zombie counts as ended)."""
         if self.returncode is None:
+            if not _PROC:  # macOS: no /proc; the zygote reaps its children as they end
+                try:
+                    os.kill(self.pid, 0)
+                except ProcessLookupError:
+                    self.returncode = 0
+                except PermissionError:  # pragma: no cover - the pid was reused
+                    self.returncode = 0
+                return self.returncode
             try:
                 state = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
                 if state in ("Z", "X"):
