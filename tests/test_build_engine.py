@@ -451,7 +451,7 @@ def test_a_kernel_that_dies_at_start_is_retried_once(tmp_path, monkeypatch) -> N
     def dies_once(*args, **kwargs):
         calls.append(1)
         if len(calls) == 1:
-            raise RuntimeError("Kernel died before replying to kernel_info")
+            raise execute.KernelStartError("Kernel died before replying to kernel_info")
         return real_execute(*args, **kwargs)
 
     monkeypatch.setattr(execute, "execute", dies_once)

@@ -185,12 +185,9 @@ def test_normalise_removes_volatile_metadata_and_numbers_cells() -> None:
         cell.metadata["papermill"] = {"start_time": "x", "end_time": "y", "duration": 1.0}
         cell.metadata["execution"] = {"iopub.execute_input": "2026-01-01T00:00:00Z"}
     nb.cells[2].outputs[3]["text"] = "read /work/repo/data/raw/x.csv\n"
-    clean = normalise_notebook(
-        nb, "/work/repo", commit=False, output="reports/notebooks/demo.zh.ipynb"
-    )
+    clean = normalise_notebook(nb, "/work/repo", commit=False)
     assert clean.metadata.papermill == {
         "input_path": "notebooks/demo.ipynb",
-        "output_path": "reports/notebooks/demo.zh.ipynb",
         "parameters": {"province": "江苏"},
     }
     assert [c.get("execution_count") for c in clean.cells if c.cell_type == "code"] == [1, 2, 3, 4]

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..paths import ROOT
+from .execute import CELL_TIMEOUT
 from .progress import NORMAL, QUIET, VERBOSE
 
 
@@ -33,6 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--jobs", "-j", type=int, metavar="N", help="parallel workers (default: one per core)"
     )
     parser.add_argument("--force", action="store_true", help="rebuild even up-to-date reports")
+    parser.add_argument(
+        "--cell-timeout",
+        type=int,
+        default=CELL_TIMEOUT,
+        metavar="SECONDS",
+        help=f"fail a job whose cell runs longer than this (default: {CELL_TIMEOUT})",
+    )
     parser.add_argument(
         "--executor", choices=("local", "dask"), default="local", help="where jobs run"
     )
@@ -81,6 +89,8 @@ def options_from_args(args: argparse.Namespace):
         params["lang"] = args.lang
     if args.jobs is not None and args.jobs < 1:
         raise UnknownSelectionError(f"--jobs {args.jobs}: give at least 1.")
+    if args.cell_timeout < 1:
+        raise UnknownSelectionError(f"--cell-timeout {args.cell_timeout}: give at least 1 s.")
     verbosity = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
     return BuildOptions(
         reports_file=args.reports_file,
@@ -92,6 +102,7 @@ def options_from_args(args: argparse.Namespace):
         executor=args.executor,
         scheduler=args.scheduler,
         verbosity=verbosity,
+        cell_timeout=args.cell_timeout,
     )
 
 

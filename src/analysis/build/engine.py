@@ -24,7 +24,7 @@ from typing import Any
 from ..io import write_bytes, write_text
 from ..paths import ROOT
 from . import cache, manifest
-from .execute import Result, Task
+from .execute import CELL_TIMEOUT, Result, Task
 from .jobs import FIGURES_DIR, LOGS_DIR, STATE_DIR, Job, make_jobs
 from .progress import NORMAL, Progress, Summary
 from .spec import Spec, load_spec, select
@@ -43,6 +43,7 @@ class BuildOptions:
     executor: str = "local"
     scheduler: str | None = None
     verbosity: int = NORMAL
+    cell_timeout: int = CELL_TIMEOUT  # seconds a cell may run before its job fails
     lock: Path | None = None  # default: requirements/lock.txt next to reports.toml
     package_dir: Path | None = None  # the code whose change rebuilds everything: src/analysis
     stream: Any = None
@@ -141,16 +142,8 @@ class Context:
                 "key": self.key(job),
             },
             warm_imports=tuple(warm),
-            output=self._output_label(job.outputs()["ipynb"]),
+            cell_timeout=self.options.cell_timeout,
         )
-
-    def _output_label(self, rel: str) -> str:
-        """An output's path as recorded in it: from the root, or from the reports folder when
-        that lies elsewhere (never an absolute path, which would differ between machines)."""
-        try:
-            return (self.reports_dir / rel).resolve().relative_to(self.root.resolve()).as_posix()
-        except ValueError:
-            return rel
 
     def write_result(self, job: Job, result: Result) -> None:
         """Write a job's figures, outputs, log and record (the record last)."""
@@ -372,6 +365,7 @@ def update_notebooks(options: BuildOptions, *, check: bool = False) -> int:
             mode="commit",
             formats=(),
             warm_imports=tuple(warm),
+            cell_timeout=options.cell_timeout,
         )
         for path, report in notebooks.items()
     ]

@@ -12,8 +12,12 @@ What is done here, and why:
   second here); no notebook schema uses that format, so workers block the optional module
   `rfc3987_syntax`, which jsonschema then skips.
 - Parameters are injected as readable Python literals ("江苏", not "\\u6c5f\\u82cf").
-- Volatile metadata (papermill and nbclient timings, absolute paths, random cell ids of
-  inserted cells) is removed so that the same inputs give the same bytes.
+- Volatile metadata (papermill and nbclient timings, paths, random cell ids of inserted
+  cells, the interpreter's patch version) is removed so that the same inputs give the same
+  bytes in any output folder and on any supported Python.
+- A kernel that fails to start is retried once; one that dies or exceeds the per-cell time
+  limit (`Task.cell_timeout`, `--cell-timeout`) while a cell runs fails the job with the
+  notebook executed so far, which the engine keeps like that of a cell that raised.
 - Charts (`analysis.figures`) are saved into a staging folder of the kernel's own, named by
   `$ANALYSIS_FIGURES_DIR` (`analysis.paths.figures_dir`), and travel back in the Result as
   bytes, like the HTML and PDF: the engine writes them into `<reports-dir>/figures/` and lists
@@ -46,6 +50,8 @@ INJECTED_TAG = "injected-parameters"
 ERROR_TAG = "papermill-error-cell-tag"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 STARTUP_TIMEOUT = 120  # seconds for a kernel to start and import the warm-up modules
+CELL_TIMEOUT = 300  # default seconds one cell may run (`analysis build --cell-timeout`)
+ENGINE = "analysis"  # papermill's nbclient engine that lets a failed run's notebook be kept
 # Lines every kernel prints on start: not worth a place in a job's log.
 _KERNEL_NOISE = ("Kernel is running over TCP without encryption",)
 
@@ -73,7 +79,7 @@ class Task:
     export: dict[str, Any] = field(default_factory=dict)  # title, citation, lang, footer, ...
     warm_imports: tuple[str, ...] = ()
     prestart_next: bool = False  # start a kernel for a later job while this one is exported
-    output: str = ""  # where the executed notebook will be written, relative to the root
+    cell_timeout: int = CELL_TIMEOUT  # seconds one cell may run before the job fails
 
 
 @dataclass
@@ -111,14 +117,55 @@ def prepare_process() -> None:
     os.environ.setdefault("NBFORMAT_VALIDATOR", "fastjsonschema")
 
 
+class KernelStartError(Exception):
+    """The kernel failed before the notebook's first cell started (worth one retry)."""
+
+
+class _JobLog(logging.Handler):
+    """Sends papermill's and nbclient's messages into the log of the job that is running,
+    rather than to the build's terminal, where they would name no job."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.local = threading.local()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        lines = getattr(self.local, "lines", None)
+        if lines is not None:
+            lines.append(record.getMessage())
+
+
+_PAPERMILL_LOG = _JobLog()
+_RUNNING = threading.local()  # the papermill execution manager of this thread's notebook
+
+
 def _import_libraries() -> None:
     import papermill  # noqa: F401
     import papermill.translators as translators
+    from papermill.engines import NBClientEngine, papermill_engines
 
     translators.papermill_translators.register("python", readable_translator())
+
+    class KeepingEngine(NBClientEngine):
+        """papermill's nbclient engine that remembers the notebook being executed.
+
+        papermill returns the executed notebook only when every cell ran or one raised; a
+        kernel that dies or times out raises through it and takes the notebook with it. The
+        execution manager holds that notebook, cell outputs so far included.
+        """
+
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
+            _RUNNING.manager = nb_man
+            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+    papermill_engines.register(ENGINE, KeepingEngine)
     # Parameters are validated before any kernel starts; papermill's own guess (it cannot read
     # `Literal[...]` annotations) would only add false warnings.
-    logging.getLogger("papermill").setLevel(logging.ERROR)
+    logger = logging.getLogger("papermill")
+    logger.setLevel(logging.ERROR)
+    logger.addHandler(_PAPERMILL_LOG)
+    logger.propagate = False
 
 
 def python_literal(value: Any) -> str:
@@ -190,6 +237,20 @@ def _warm_code(modules: Sequence[str]) -> str:
     )
 
 
+def _stop_manager(km: Any) -> None:
+    """Kill a manager's kernel now and remove its connection file (either may be gone)."""
+    from jupyter_core.utils import run_sync
+
+    try:
+        run_sync(km.shutdown_kernel)(now=True)
+    except Exception:  # already dead, or never started: nothing to stop
+        pass
+    try:
+        run_sync(km.cleanup_resources)()
+    except Exception:
+        pass
+
+
 class Kernel:
     """A started kernel with its manager, possibly still warming up.
 
@@ -229,6 +290,9 @@ class Kernel:
                 with open(self.console_path, "ab") as console:
                     run_sync(self.km.start_kernel)(cwd=cwd, env=env, stdout=console, stderr=console)
         except BaseException:  # no kernel: nothing will shut it down and clean up after it
+            # (also a SIGTERM half-way through the start: the connection file is written)
+            if getattr(self, "km", None) is not None:
+                _stop_manager(self.km)
             Path(self.console_path).unlink(missing_ok=True)
             shutil.rmtree(self.figures, ignore_errors=True)
             raise
@@ -294,18 +358,11 @@ class Kernel:
 
     def shutdown(self) -> None:
         """Kill the kernel now and remove its connection file and figures folder."""
-        from jupyter_core.utils import run_sync
-
         try:
-            run_sync(self.km.shutdown_kernel)(now=True)
-        except Exception:  # already dead: nothing to stop
-            pass
-        try:
-            run_sync(self.km.cleanup_resources)()
-        except Exception:
-            pass
-        Path(self.console_path).unlink(missing_ok=True)
-        shutil.rmtree(self.figures, ignore_errors=True)
+            _stop_manager(self.km)
+        finally:  # even when a SIGTERM cuts the shutdown short
+            Path(self.console_path).unlink(missing_ok=True)
+            shutil.rmtree(self.figures, ignore_errors=True)
 
 
 class Runtime:
@@ -399,7 +456,9 @@ class Runtime:
     def reap(self) -> None:
         """Shut down the kernels retired since the last call."""
         while self._retired:
-            self._retired.pop().shutdown()
+            # Listed until shut down: a SIGTERM meanwhile leaves it to `close` to finish.
+            self._retired[-1].shutdown()
+            self._retired.pop()
 
     def close(self) -> None:
         """Shut down the spare kernel and the template processes."""
@@ -432,24 +491,34 @@ def _relativise(text: str, root: str) -> str:
     return text.replace(prefix, "")
 
 
-def normalise_notebook(nb: Any, root: str, *, commit: bool, output: str = "") -> Any:
+def normalise_notebook(nb: Any, root: str, *, commit: bool) -> Any:
     """Remove everything from an executed notebook that changes from one run to the next.
 
     `commit=True` gives the form committed in notebooks/: no papermill metadata at all.
     Execution counts become 1..n in cell order, inserted cells get fixed ids, and the root
     folder is removed from paths printed in outputs.
+
+    Nor does a notebook record where it was written (papermill's `output_path`: the same job
+    built into two folders gives the same bytes) or a notebook path outside the root, or the
+    interpreter's version (`language_info.version`: 3.11, 3.12 and 3.13 kernels give the
+    same bytes; the build's manifest records the interpreter).
     """
     nb = copy.deepcopy(nb)
     meta = nb.metadata
     meta.pop("widgets", None)
+    language = meta.get("language_info")
+    if isinstance(language, dict):
+        language.pop("version", None)
     papermill = meta.get("papermill")
     if commit or papermill is None:
         meta.pop("papermill", None)
     else:
         for key in ("start_time", "end_time", "duration", "environment_variables"):
             papermill.pop(key, None)
-        papermill["input_path"] = _relativise(str(papermill.get("input_path", "")), root)
-        papermill["output_path"] = output
+        papermill.pop("output_path", None)
+        source = _relativise(str(papermill.pop("input_path", "") or ""), root)
+        if source and not os.path.isabs(source):
+            papermill["input_path"] = source
         if not papermill.get("exception"):
             papermill.pop("exception", None)
     count = 0
@@ -511,18 +580,76 @@ def _streams(nb: Any) -> str:
     return "".join(parts)
 
 
+def _running_cell(nb: Any) -> int | None:
+    """The index of the cell papermill started last (None when none started)."""
+    started = None
+    for index, cell in enumerate(nb.cells):
+        if (cell.metadata.get("papermill") or {}).get("start_time"):
+            started = index
+    return started
+
+
+def _cell_number(nb: Any, index: int) -> int:
+    """A cell's number as the build's messages give it: its place among the code cells
+    (counting the injected parameters cell), the execution count it would get in order."""
+    return 1 + sum(1 for cell in nb.cells[:index] if cell.cell_type == "code")
+
+
+def _stopped(nb: Any, index: int, exc: BaseException, timeout: int) -> str:
+    """Mark the cell that was running when `exc` stopped the notebook; return the job's error.
+
+    The cell gets an error output saying what happened, as a cell that raised has its
+    traceback, so that the kept notebook shows where and why the run ended.
+    """
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from nbformat.v4 import new_output
+
+    number = _cell_number(nb, index)
+    if isinstance(exc, DeadKernelError):
+        error = f"the kernel died while running cell {number}"
+        detail = "the kernel process ended (killed, out of memory, or crashed)"
+    elif isinstance(exc, CellTimeoutError) and "Timeout waiting for IOPub" in str(exc):
+        error = f"cell {number} finished, but its output did not arrive in time (nbclient: "
+        error += "Timeout waiting for IOPub output)"
+        detail = error
+    elif isinstance(exc, CellTimeoutError):
+        error = f"cell {number} did not finish within {timeout} s (--cell-timeout)"
+        detail = f"the cell ran for more than {timeout} s and was stopped (--cell-timeout)"
+    else:
+        summary = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        error = f"the notebook stopped while running cell {number}: {type(exc).__name__}"
+        error += f": {summary}" if summary else ""
+        detail = error
+    cell = nb.cells[index]
+    cell.setdefault("outputs", []).append(
+        new_output("error", ename=type(exc).__name__, evalue=detail, traceback=[])
+    )
+    cell.metadata["papermill"] = {**cell.metadata.get("papermill", {}), "exception": True}
+    cell.metadata["papermill"]["status"] = "failed"
+    nb.metadata.setdefault("papermill", {})["exception"] = True
+    return error
+
+
 def execute(
     task: Task, rt: Runtime, timings: dict[str, float]
 ) -> tuple[Any, bool, str, str, dict[str, bytes]]:
     """Run the task's notebook; return (executed notebook, ok, error summary, kernel console,
     the files it saved in its figures folder: only for a report, not for `--update-notebooks`).
+
+    Raises KernelStartError when the kernel failed before the first cell started. A kernel
+    that dies, or a cell that runs past `task.cell_timeout`, once the notebook has started is
+    a failure of the job (ok False) that returns the notebook executed so far.
     """
     # Whatever boots the kernel (a new process, or the template process it is forked from)
     # starts first; this process loads its own libraries meanwhile.
     started = time.perf_counter()
-    kernel = None if rt.use_zygote else rt.kernel_for(task.kernel, task.cwd)
-    if kernel is None:
-        rt.zygote(task.kernel, task.cwd)
+    kernel = None
+    try:
+        kernel = None if rt.use_zygote else rt.kernel_for(task.kernel, task.cwd)
+        if kernel is None:
+            rt.zygote(task.kernel, task.cwd)
+    except Exception as exc:
+        raise KernelStartError(f"{type(exc).__name__}: {exc}") from exc
     timings["kernel_start"] = time.perf_counter() - started
     console = ""
     figures: dict[str, bytes] = {}
@@ -533,9 +660,12 @@ def execute(
         rt.libraries()
         timings["libraries"] = time.perf_counter() - started
         started = time.perf_counter()
-        if kernel is None:
-            kernel = rt.kernel_for(task.kernel, task.cwd)
-        kernel.ready()
+        try:
+            if kernel is None:
+                kernel = rt.kernel_for(task.kernel, task.cwd)
+            kernel.ready()
+        except Exception as exc:
+            raise KernelStartError(f"{type(exc).__name__}: {exc}") from exc
         timings["kernel_wait"] = time.perf_counter() - started
         import nbformat
         import papermill
@@ -545,11 +675,13 @@ def execute(
             out = Path(tmp) / "executed.ipynb"
             ok, error = True, ""
             started = time.perf_counter()
+            _RUNNING.manager = None
             try:
                 papermill.execute_notebook(
                     task.notebook,
                     str(out),
                     parameters=task.params or None,
+                    engine_name=ENGINE,
                     kernel_name=task.kernel,
                     language="python",
                     progress_bar=False,
@@ -558,13 +690,23 @@ def execute(
                     record_timing=False,
                     shutdown_kernel="immediate",
                     start_timeout=STARTUP_TIMEOUT,
+                    execution_timeout=task.cell_timeout,
                 )
+                nb = nbformat.read(str(out), as_version=4)
             except PapermillExecutionError:
                 ok = False
-            timings["run"] = time.perf_counter() - started
-            nb = nbformat.read(str(out), as_version=4)
-            if not ok:
+                nb = nbformat.read(str(out), as_version=4)
                 error = _error_summary(nb)
+            except Exception as exc:
+                manager, _RUNNING.manager = _RUNNING.manager, None
+                index = None if manager is None else _running_cell(manager.nb)
+                if index is None:  # no cell started: the kernel did not come up
+                    raise KernelStartError(f"{type(exc).__name__}: {exc}") from exc
+                ok, nb = False, manager.nb
+                error = _stopped(nb, index, exc, task.cell_timeout)
+            finally:
+                _RUNNING.manager = None
+            timings["run"] = time.perf_counter() - started
         if task.mode == "report":
             figures = kernel.saved_figures()
     finally:
@@ -576,6 +718,15 @@ def execute(
     return nb, ok, error, console, figures
 
 
+def _prestart(task: Task, rt: Runtime) -> None:
+    """Boot the next job's kernel while this one is exported."""
+    if task.prestart_next:
+        try:
+            rt.start_spare(task.kernel, task.cwd)
+        except Exception:
+            rt.spare = None
+
+
 def run_task(task: Task, rt: Runtime | None = None) -> Result:
     """Execute (and for reports, export) one job. Never raises: failures are in the Result."""
     rt = rt or runtime(task.warm_imports)
@@ -584,34 +735,40 @@ def run_task(task: Task, rt: Runtime | None = None) -> Result:
     log.write(f"job {task.job_id}\nnotebook {_relativise(task.notebook, task.root)}\n")
     log.write(f"parameters {json.dumps(task.params, ensure_ascii=False, sort_keys=True)}\n")
     started = time.perf_counter()
+    messages: list[str] = []
+    _PAPERMILL_LOG.local.lines = messages
     try:
         try:
             nb, ok, error, console, figures = execute(task, rt, timings)
-        except Exception as first:
+        except KernelStartError as first:
             # A kernel that dies before replying to kernel_info is a start-up accident seen
             # under load, not a property of the notebook: try once more with a fresh kernel.
-            log.write(f"kernel start failed ({type(first).__name__}: {first}); retrying once\n")
+            log.write(f"kernel start failed ({first}); retrying once\n")
             nb, ok, error, console, figures = execute(task, rt, timings)
-    except Exception as exc:  # the kernel died or could not start twice: report, do not crash
+    except KernelStartError as exc:  # twice: report, do not crash
+        log.write(f"the kernel could not start, twice:\n{traceback.format_exc()}")
+        _prestart(task, rt)
+        return Result(task.job_id, False, f"the kernel could not start: {exc}", log=log.getvalue())
+    except Exception as exc:  # a fault of the build itself: report, do not crash
         detail = "".join(traceback.format_exception_only(exc)).strip()
-        log.write(f"execution failed before the notebook ran:\n{traceback.format_exc()}")
+        log.write(f"execution failed:\n{traceback.format_exc()}")
+        _prestart(task, rt)
         return Result(
             task.job_id, False, f"could not run the notebook: {detail}", log=log.getvalue()
         )
     finally:
         timings["execute"] = time.perf_counter() - started
-        if task.prestart_next:
-            # The next job's kernel boots while this one is exported.
-            try:
-                rt.start_spare(task.kernel, task.cwd)
-            except Exception:
-                rt.spare = None
-    nb = normalise_notebook(nb, task.root, commit=task.mode == "commit", output=task.output)
+        _PAPERMILL_LOG.local.lines = None
+    _prestart(task, rt)
+    nb = normalise_notebook(nb, task.root, commit=task.mode == "commit")
     result = Result(task.job_id, ok, error, notebook=notebook_bytes(nb), timings=timings)
     log.write("\n--- notebook output (stdout, stderr, tracebacks) ---\n")
     log.write(_streams(nb) or "(none)\n")
     if console.strip():
         log.write(f"\n--- kernel messages ---\n{_relativise(console, task.root)}\n")
+    if messages:
+        text = _relativise("\n".join(messages), task.root)
+        log.write(f"\n--- papermill and nbclient messages ---\n{text}\n")
     if not ok:
         log.write(_figures_note(figures, False))
         log.write(f"\nFAILED: {error}\n")

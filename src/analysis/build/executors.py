@@ -5,7 +5,9 @@ reports/ (the engine does, atomically), so a worker killed half-way leaves nothi
 
 Local: `--jobs N` long-lived processes (one per core by default) that import papermill,
 nbconvert and WeasyPrint once and take the next task from a shared queue. Workers ignore
-SIGINT; on Ctrl-C or SIGTERM the engine terminates them and each kills its kernels first.
+SIGINT; on Ctrl-C or SIGTERM the engine terminates them and each kills its kernels first. A
+worker whose main process died (kill -9, the OOM killer) does the same on its own
+(`zygote.die_with_parent`): nothing of a killed build is left running.
 
 Dask (`pip install` the `dask` extra): `--executor dask --scheduler tcp://HOST:PORT`. Each
 Dask worker must run the same environment and see the repository at the same path (the
@@ -55,9 +57,18 @@ def default_jobs() -> int:
 # --------------------------------------------------------------------------- local processes
 
 
-def _on_sigterm(signum: int, frame: object) -> None:
-    # SystemExit unwinds the worker: kernels are shut down in `finally` blocks.
-    raise SystemExit(128 + signum)
+def _sigterm_handler(results: multiprocessing.Queue) -> Callable[[int, object], None]:
+    def on_sigterm(signum: int, frame: object) -> None:
+        # Once only: a second SIGTERM (the parent watch, or the engine) must not cut short
+        # the shutdown of the kernels that follows.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        # Results not yet sent are dropped: nobody reads them any more, and waiting for a
+        # full pipe to drain at exit would hang this process for good.
+        results.cancel_join_thread()
+        # SystemExit unwinds the worker: kernels are shut down in `finally` blocks.
+        raise SystemExit(128 + signum)
+
+    return on_sigterm
 
 
 def _worker_main(
@@ -65,9 +76,15 @@ def _worker_main(
     results: multiprocessing.Queue,
     warm: tuple,
     kernels: tuple[tuple[str, str], ...] = (),
+    parent: int = 0,
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the engine decides what Ctrl-C means
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGTERM, _sigterm_handler(results))
+    if parent:
+        # SIGTERM when the main process dies, as if the engine had terminated the worker.
+        from .zygote import die_with_parent
+
+        die_with_parent(parent, signal.SIGTERM, watch=True)
     from . import execute
 
     # One warm template process per worker and kernel: every kernel is forked from it. It is
@@ -121,7 +138,7 @@ class LocalExecutor:
         self._procs = [
             ctx.Process(
                 target=_worker_main,
-                args=(task_queue, result_queue, self.warm_imports, kernels),
+                args=(task_queue, result_queue, self.warm_imports, kernels, os.getpid()),
                 name=f"analysis-build-{i}",
                 daemon=True,
             )

@@ -15,7 +15,8 @@ A local worker starts its template process as soon as it starts, before its own 
 
 `ZygoteKernelManager` is an `AsyncKernelManager` whose provisioner asks the zygote for the
 process instead of calling Popen; everything else (ports, signals, shutdown) is jupyter_client's.
-The zygote exits when its worker closes its stdin (or dies).
+The zygote exits when its worker closes its stdin or dies, and each kernel when its zygote
+dies (`die_with_parent`): a build whose main process is killed leaves no process behind.
 """
 
 from __future__ import annotations
@@ -25,9 +26,62 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+# --------------------------------------------------------------------------- parent death
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _set_pdeathsig(signum: int) -> bool:
+    """Ask Linux to send `signum` to this process when its parent dies; False where it cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, int(signum), 0, 0, 0) == 0
+    except (OSError, AttributeError):  # pragma: no cover - no libc, or no prctl in it
+        return False
+
+
+def _watch_parent(parent: int, signum: int, grace: float) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os.kill(os.getpid(), signum)
+    # The signal's handler unwinds the process; if it cannot (the main thread is stuck in C
+    # code), end it anyway.
+    time.sleep(grace)
+    os._exit(128 + signum)
+
+
+def die_with_parent(
+    parent: int, signum: int = signal.SIGTERM, *, watch: bool = False, grace: float = 10.0
+) -> None:
+    """Have this process get `signum` as soon as its parent process (pid `parent`) dies.
+
+    Why: a process whose parent was killed (kill -9, the OOM killer) is adopted by init and
+    would otherwise live on, blocked on a queue nobody feeds, or running a notebook nobody
+    waits for. On Linux the kernel signals it (`prctl(PR_SET_PDEATHSIG)`, which fires when
+    the *thread* that started this process ends: every caller here is started by its parent's
+    main thread). With `watch=True` a daemon thread also polls the parent pid twice a second,
+    the portable way (macOS has no PR_SET_PDEATHSIG); it is not for a process that forks,
+    such as the zygote, which must stay single-threaded. A parent that died before this call
+    is noticed at once.
+    """
+    _set_pdeathsig(signum)
+    if watch:
+        threading.Thread(
+            target=_watch_parent, args=(parent, signum, grace), daemon=True, name="parent-watch"
+        ).start()
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os.kill(os.getpid(), signum)
+
 
 # --------------------------------------------------------------------------- the zygote process
 
@@ -42,10 +96,13 @@ def _reap(signum: int, frame: object) -> None:
             return
 
 
-def _child(request: dict[str, Any]) -> None:
+def _child(request: dict[str, Any], zygote: int) -> None:
     """In the forked child: become the kernel described by `request`. Never returns."""
     status = 1
     try:
+        # A kernel has nothing to save: it dies at once with its zygote (a fork does not
+        # inherit the parent-death signal, so the child asks for it itself).
+        die_with_parent(zygote, signal.SIGKILL)
         os.setsid()  # like jupyter_client's launcher: its own process group for interrupts
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -66,12 +123,11 @@ def _child(request: dict[str, Any]) -> None:
         if numpy is not None:
             numpy.random.seed()
         sys.argv = ["ipykernel_launcher", "-f", request["connection_file"]]
-        # IPKernelApp read JPY_PARENT_PID when the zygote imported it, before this environment
-        # existed: pass it explicitly, so the kernel exits if its worker dies (as a launched
-        # kernel does) and prints no terminal banner.
-        parent = request["env"].get("JPY_PARENT_PID")
-        if parent:
-            sys.argv.append(f"--IPKernelApp.parent_handle={int(parent)}")
+        # IPKernelApp's parent handle makes it poll its parent pid and exit when that changes
+        # (the portable fallback of `die_with_parent`), and prints no terminal banner. Its
+        # parent is the zygote, not the worker named by JPY_PARENT_PID: ipykernel ignores a
+        # handle that is not the process's own parent.
+        sys.argv.append(f"--IPKernelApp.parent_handle={zygote}")
         from ipykernel.kernelapp import IPKernelApp
 
         IPKernelApp.launch_instance(argv=sys.argv[1:])
@@ -128,8 +184,15 @@ def warm_up(modules: Sequence[str]) -> list[str]:
     return done
 
 
-def serve(modules: Sequence[str]) -> None:
-    """The zygote's main loop: import, then fork one kernel per request line on stdin."""
+def serve(modules: Sequence[str], parent: int = 0) -> None:
+    """The zygote's main loop: import, then fork one kernel per request line on stdin.
+
+    It dies with its worker (`parent`): at once where the OS can say so, else when the
+    worker's end of its stdin closes. Its kernels then die with it.
+    """
+    if parent:
+        die_with_parent(parent, signal.SIGKILL)  # no thread: this process forks
+    me = os.getpid()
     warm_up(KERNEL_MODULES)
     warm_up(modules)
     signal.signal(signal.SIGCHLD, _reap)
@@ -139,11 +202,14 @@ def serve(modules: Sequence[str]) -> None:
         request = json.loads(line)
         pid = os.fork()
         if pid == 0:
-            _child(request)
+            _child(request, me)
         print(json.dumps({"pid": pid}), flush=True)
 
 
 # --------------------------------------------------------------------------- the worker side
+
+
+_PROC = os.path.exists("/proc/self/stat")
 
 
 class ForkedProcess:
@@ -157,6 +223,14 @@ class ForkedProcess:
     def poll(self) -> int | None:
         """None while the kernel runs (a zombie counts as ended)."""
         if self.returncode is None:
+            if not _PROC:  # macOS: no /proc; the zygote reaps its children as they end
+                try:
+                    os.kill(self.pid, 0)
+                except ProcessLookupError:
+                    self.returncode = 0
+                except PermissionError:  # pragma: no cover - the pid was reused
+                    self.returncode = 0
+                return self.returncode
             try:
                 state = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
                 if state in ("Z", "X"):
@@ -197,9 +271,9 @@ class Zygote:
         self, python: Sequence[str], modules: Sequence[str], env: dict[str, str], cwd: str
     ) -> None:
         code = "import json, sys\nfrom analysis.build.zygote import serve\n"
-        code += "serve(json.loads(sys.argv[1]))\n"
+        code += "serve(json.loads(sys.argv[1]), int(sys.argv[2]))\n"
         self.process = subprocess.Popen(
-            [*python, "-c", code, json.dumps(list(modules))],
+            [*python, "-c", code, json.dumps(list(modules)), str(os.getpid())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
