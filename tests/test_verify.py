@@ -320,3 +320,23 @@ def test_a_missing_integrity_check_is_a_difference_not_a_pass(monkeypatch, tmp_p
     check_processed_data(tmp_path, report)
     assert [f.kind for f in report.findings] == ["data"]
     assert report.exit_code == 1
+
+
+def test_an_interrupted_rebuild_removes_its_folder_and_exits_130(
+    published, integrity, monkeypatch
+) -> None:
+    import analysis.build.engine as engine
+
+    made = []
+
+    def interrupted_build(options):
+        made.append(Path(options.reports_dir))
+        (Path(options.reports_dir) / "half.html").write_text("<html>", encoding="utf-8")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine, "build", interrupted_build)
+    project, reports = published
+    report, text = run_verify(project, reports)
+    assert report.exit_code == 130 and "interrupted" in text
+    assert made and made[0].parent == integrity.tempdir and not made[0].exists()
+    assert (reports / "manifest.json").is_file()  # the published folder is untouched
