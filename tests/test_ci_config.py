@@ -112,6 +112,13 @@ def test_a_scheduled_workflow_builds_then_verifies_the_reports() -> None:
 # --------------------------------------------------------------------------- pre-commit
 
 
+# The hooks run the tools of the project's .venv; an environment made another way (conda)
+# has none, and then only the configuration's shape is checked.
+needs_venv = pytest.mark.skipif(
+    not (ROOT / ".venv" / "bin" / "python").exists(), reason="no .venv here (run make setup)"
+)
+
+
 def hooks() -> list[dict]:
     config = load(PRE_COMMIT)
     assert config["repos"], "no hooks"
@@ -129,7 +136,8 @@ def test_pre_commit_hooks_are_local_and_use_the_project_venv() -> None:
         assert hook["language"] == "system", hook["id"]
         argv = shlex.split(hook["entry"])
         assert argv[0].startswith(".venv/bin/"), f"{hook['id']}: {argv[0]} is not from .venv"
-        assert (ROOT / argv[0]).exists(), f"{hook['id']}: {argv[0]} does not exist (make setup)"
+        if (ROOT / ".venv").is_dir():
+            assert (ROOT / argv[0]).exists(), f"{hook['id']}: {argv[0]} is not in .venv"
         for arg in argv[1:]:
             if arg.endswith(".py"):
                 assert (ROOT / arg).is_file(), f"{hook['id']}: {arg} does not exist"
@@ -145,6 +153,7 @@ def run_hook(hook_id: str, *files: Path) -> subprocess.CompletedProcess:
     return subprocess.run(argv + names, cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
+@needs_venv
 def test_ruff_hooks_pass_clean_code_and_fail_bad_code(tmp_path) -> None:
     clean = ROOT / "tools" / "check_notebooks.py"
     bad = tmp_path / "bad.py"
@@ -154,6 +163,7 @@ def test_ruff_hooks_pass_clean_code_and_fail_bad_code(tmp_path) -> None:
         assert run_hook(hook_id, bad).returncode == 1, hook_id
 
 
+@needs_venv
 def test_notebook_hook_checks_kernel_tag_and_cell_ids(tmp_path) -> None:
     committed = sorted((ROOT / "notebooks").glob("*.ipynb"))
     result = run_hook("notebook-structure", *committed)

@@ -340,3 +340,19 @@ def test_an_interrupted_rebuild_removes_its_folder_and_exits_130(
     assert report.exit_code == 130 and "interrupted" in text
     assert made and made[0].parent == integrity.tempdir and not made[0].exists()
     assert (reports / "manifest.json").is_file()  # the published folder is untouched
+
+
+def test_many_jobs_with_one_problem_are_counted_but_every_file_is_listed() -> None:
+    from analysis.build.verify import JOBS_SHOWN, Finding
+
+    report = VerifyReport()
+    detail = "declared in reports.toml, not in the manifest"
+    report.findings = [Finding("missing", f"job{i:02d}", detail, is_file=False) for i in range(25)]
+    report.findings += [Finding("differs", f"html/p{i:02d}.html", "other bytes") for i in range(25)]
+    report.checked = {f.what for f in report.findings if f.is_file}
+    lines = report.render().splitlines()
+    assert sum(detail in ln for ln in lines) == JOBS_SHOWN + 1
+    assert f"missing  ... and {25 - JOBS_SHOWN} more job(s): {detail}" in lines
+    assert sum(ln.startswith("differs  html/") for ln in lines) == 25
+    assert "25 files checked, 25 differ" in lines
+    assert "25 job problem(s): reports/ is not current; run `make reports`" in lines

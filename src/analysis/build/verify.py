@@ -46,6 +46,9 @@ from .progress import NORMAL
 SAMPLE_SEED = "analysis-verify:"
 # The folders of reports/ whose every file a job record must list.
 PUBLISHED_DIRS = (NOTEBOOKS_DIR, HTML_DIR, PDF_DIR, FIGURES_DIR)
+# Job problems with the same detail (a reports/ built for a few jobs only) are listed up to
+# this many, then counted; every file that differs is always listed.
+JOBS_SHOWN = 10
 
 
 class NoManifestError(AnalysisError):
@@ -103,7 +106,17 @@ class VerifyReport:
 
     def render(self) -> str:
         """Each finding on a line, then the summary line(s)."""
-        lines = [f"{f.kind:<8} {f.what}: {f.detail}" for f in _sorted(self.findings)]
+        lines: list[str] = []
+        same: dict[tuple[str, str], int] = {}  # job problems with one detail: the first few
+        findings = _sorted(self.findings)
+        for f in (f for f in findings if not f.is_file):
+            same[f.kind, f.detail] = same.get((f.kind, f.detail), 0) + 1
+            if same[f.kind, f.detail] <= JOBS_SHOWN:
+                lines.append(f"{f.kind:<8} {f.what}: {f.detail}")
+        for (kind, detail), count in sorted(same.items()):
+            if count > JOBS_SHOWN:
+                lines.append(f"{kind:<8} ... and {count - JOBS_SHOWN} more job(s): {detail}")
+        lines += [f"{f.kind:<8} {f.what}: {f.detail}" for f in findings if f.is_file]
         if self.not_rebuilt:
             lines.append(
                 f"note: {len(self.not_rebuilt)} job(s) of the manifest are not declared in "
