@@ -309,9 +309,11 @@ def test_rebuild_comparison_names_each_kind_of_difference() -> None:
         ("differs", "html/x.html"),
         ("missing", "pdf/x.pdf"),
         ("extra", "figures/x.png"),
-        ("failed", "y"),
+        ("rebuild", "y"),
     }
     assert report.differing == {"html/x.html", "pdf/x.pdf", "figures/x.png"}
+    assert "1 job(s) did not rebuild" in report.render()
+    assert "reports/ is not current" not in report.render()
 
 
 def test_a_missing_integrity_check_is_a_difference_not_a_pass(monkeypatch, tmp_path) -> None:

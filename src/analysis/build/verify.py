@@ -75,7 +75,7 @@ class VerifyOptions:
 class Finding:
     """One difference: what kind, which file (or job), and why."""
 
-    kind: str  # differs, missing, extra, stale, failed, data
+    kind: str  # files: differs, missing, extra; jobs: missing, failed, stale, rebuild; data
     what: str  # a path relative to the reports folder, a job id, or data/processed
     detail: str
     is_file: bool = True
@@ -129,10 +129,15 @@ class VerifyReport:
         if self.interrupted:
             lines.append("interrupted: the verification is incomplete")
         lines.append(f"{len(self.checked)} files checked, {len(self.differing)} differ")
-        jobs = [f for f in self.findings if not f.is_file and f.kind != "data"]
+        jobs = [
+            f for f in self.findings if not f.is_file and f.kind in ("missing", "failed", "stale")
+        ]
+        rebuild = [f for f in self.findings if f.kind == "rebuild"]
         data = [f for f in self.findings if f.kind == "data"]
         if jobs:
             lines.append(f"{len(jobs)} job problem(s): reports/ is not current; run `make reports`")
+        if rebuild:
+            lines.append(f"{len(rebuild)} job(s) did not rebuild: see the build's messages above")
         if data:
             lines.append(
                 f"{len(data)} problem(s) in data/processed/; run `make data` (or restore it "
@@ -310,13 +315,13 @@ def compare_rebuild(
         after = rebuilt.get(job_id)
         if after is None:
             report.findings.append(
-                Finding("failed", job_id, "the rebuild wrote no record for it", is_file=False)
+                Finding("rebuild", job_id, "the rebuild wrote no record for it", is_file=False)
             )
             continue
         if after.get("status") != "ok":
             error = after.get("error") or "no error recorded"
             report.findings.append(
-                Finding("failed", job_id, f"the rebuild failed: {error}", is_file=False)
+                Finding("rebuild", job_id, f"the rebuild failed: {error}", is_file=False)
             )
         old, new = _listed(before), _listed(after)
         for rel in sorted(old.keys() | new.keys()):
