@@ -8,10 +8,17 @@ BIN := $(VENV)/bin
 UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
 	--fork-strategy fewest --no-header --generate-hashes --quiet
 
-.PHONY: help setup reports test lint format lab data geometry lock clean bench
+# Jupyter refuses to run as root without --allow-root (containers usually run as root);
+# given only then. LAB_UID can be set on the command line to see the other case (make -n lab).
+LAB_UID ?= $(shell id -u)
+LAB_ROOT_FLAG = $(if $(filter 0,$(LAB_UID)),--allow-root)
+
+.PHONY: help setup reports verify test lint format lab data geometry lock clean bench
 
 help:
 	@echo "make reports   build every report into reports/ (HTML, PDF, figures, index)"
+	@echo "make verify    rebuild every report in a temporary folder and compare its bytes with"
+	@echo "               reports/manifest.json (SAMPLE=N: a fixed sample of N jobs)"
 	@echo "make test      lint, format check and the whole test suite (what CI runs)"
 	@echo "make lab       JupyterLab with the project kernel"
 	@echo "make data      rebuild data/processed/ from data/raw/ (corpus and facts)"
@@ -24,6 +31,9 @@ setup:
 
 reports: setup
 	$(BIN)/analysis build
+
+verify: setup
+	$(BIN)/analysis verify $(if $(SAMPLE),--sample $(SAMPLE))
 
 test: setup
 	@# The scale-out extra is tested too (Dask LocalCluster on loopback): add it on top of the lock.
@@ -41,7 +51,7 @@ format: setup
 	$(BIN)/ruff format src tests bench tools
 
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ROOT_FLAG)
 
 data: setup
 	$(BIN)/analysis data --strict

@@ -131,6 +131,69 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return build_main(args)
 
 
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from .build.progress import NORMAL, QUIET
+    from .build.verify import VerifyOptions, verify
+
+    report = verify(
+        VerifyOptions(
+            reports_file=args.reports_file,
+            reports_dir=args.reports_dir,
+            sample=args.sample,
+            jobs=args.jobs,
+            keep=args.keep,
+            verbosity=QUIET if args.quiet else NORMAL,
+        )
+    )
+    print(report.render(), end="")
+    return report.exit_code
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: give at least 1")
+    return value
+
+
+def _add_verify_arguments(p: argparse.ArgumentParser) -> None:
+    from .paths import ROOT
+
+    p.add_argument(
+        "--sample",
+        type=_at_least_one,
+        metavar="N",
+        help="rebuild only N of the declared jobs: the N job ids with the smallest sha256 of "
+        "'analysis-verify:<job id>' (the same jobs on every machine and every run); the "
+        "published files of every job are checked either way",
+    )
+    p.add_argument(
+        "--reports-dir",
+        type=Path,
+        metavar="DIR",
+        help="the published folder to verify (default: reports/ next to the reports file)",
+    )
+    p.add_argument(
+        "--reports-file",
+        type=Path,
+        default=ROOT / "reports.toml",
+        metavar="PATH",
+        help="the list of reports (default: reports.toml at the repository root)",
+    )
+    p.add_argument(
+        "--jobs", "-j", type=_at_least_one, metavar="N", help="parallel workers of the rebuild"
+    )
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the temporary rebuild folder (its path is printed) to compare files by hand",
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar for the rebuild")
+
+
 def _add_out(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument(
         "--out",
@@ -169,6 +232,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="run the notebooks and build reports/ (make reports)")
     add_build_arguments(p)
     p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser(
+        "verify",
+        help="rebuild the reports in a temporary folder and compare every output's sha256 "
+        "with reports/manifest.json (make verify)",
+        description="Rebuild every declared job (or --sample N of them) into a new temporary "
+        "folder, removed afterwards, and compare the sha256 of each output and chart with "
+        "reports/manifest.json; check that every published file is the one the manifest lists, "
+        "that every job is current with its inputs, and data/processed/ against the hashes in "
+        "its datapackage.json. Prints each file that differs, is missing or is extra. Exit "
+        "status: 0 all match, 1 any difference, 2 no manifest (run `make reports` first).",
+    )
+    _add_verify_arguments(p)
+    p.set_defaults(func=_cmd_verify)
     return parser
 
 

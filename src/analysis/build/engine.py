@@ -47,6 +47,9 @@ class BuildOptions:
     lock: Path | None = None  # default: requirements/lock.txt next to reports.toml
     package_dir: Path | None = None  # the code whose change rebuilds everything: src/analysis
     stream: Any = None
+    # Exact job ids to build, out of those `only`/`params` select (empty: all of them); how
+    # `analysis verify` rebuilds a sample. An id that is not selected is an error.
+    job_ids: Sequence[str] = ()
 
 
 class Interrupted(Exception):
@@ -275,12 +278,31 @@ def _warm_imports(jobs: Sequence[Job]) -> list[str]:
     return list(modules)
 
 
+def _only_ids(jobs: list[Job], job_ids: Sequence[str]) -> list[Job]:
+    """The jobs whose ids are listed (all of them when none is); an unknown id is an error."""
+    if not job_ids:
+        return jobs
+    known = {job.job_id for job in jobs}
+    unknown = sorted(set(job_ids) - known)
+    if unknown:
+        from .spec import UnknownSelectionError
+
+        shown = sorted(known)[:10]
+        more = f", ... ({len(known)} in all)" if len(known) > len(shown) else ""
+        raise UnknownSelectionError(
+            f"job id(s) {', '.join(unknown[:10])} are not among the selected jobs "
+            f"({', '.join(shown) or 'none'}{more})."
+        )
+    wanted = set(job_ids)
+    return [job for job in jobs if job.job_id in wanted]
+
+
 def build(options: BuildOptions) -> Summary:
     """Run a build; return its summary (exit_code 0, 1 for failures, 130 when interrupted)."""
     progress = Progress(options.verbosity, options.stream)
     spec = load_spec(options.reports_file)
     ctx = Context(spec, options)
-    selected = make_jobs(select(spec, options.only, options.params))
+    selected = _only_ids(make_jobs(select(spec, options.only, options.params)), options.job_ids)
     _sweep_partial_files(ctx.reports_dir)
     stale = [
         job
