@@ -198,3 +198,33 @@ def test_normalise_removes_volatile_metadata_and_numbers_cells() -> None:
     assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", text)  # no timestamps left
     committed = normalise_notebook(nb, "/work/repo", commit=True)
     assert "papermill" not in committed.metadata
+
+
+_PDF_IN_A_WORKER = """
+import os, sys
+from analysis.build import export
+page = open(sys.argv[1], encoding="utf-8").read()
+data = export.render_pdf(page, base_url=sys.argv[2])
+assert data.startswith(b"%PDF")
+os._exit(0)  # how a multiprocessing worker ends: no garbage collection, no atexit
+"""
+
+
+def test_a_pdf_leaves_no_weasyprint_font_folder_behind(page: str, tmp_path) -> None:
+    """WeasyPrint writes @font-face fonts into $TMPDIR/weasyprint-*; a worker that ends with
+    os._exit (as multiprocessing workers do) left one such folder per PDF."""
+    import subprocess
+    import sys
+
+    source = tmp_path / "page.html"
+    source.write_text(page, encoding="utf-8")
+    scratch = tmp_path / "tmpdir"
+    scratch.mkdir()
+    env = {**__import__("os").environ, "TMPDIR": str(scratch)}
+    subprocess.run(
+        [sys.executable, "-c", _PDF_IN_A_WORKER, str(source), str(tmp_path)],
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    assert sorted(p.name for p in scratch.iterdir()) == []

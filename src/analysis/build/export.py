@@ -24,10 +24,13 @@ Subsetting uses uharfbuzz when it is installed (milliseconds) and fontTools othe
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import html as html_lib
 import io
 import re
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -241,7 +244,8 @@ def prepare() -> None:
         {"lang": "zh", "job_id": "warm-up"},
         notebook_dir=str(path.parent),
     )
-    weasyprint.HTML(string=page).render()
+    with _font_configuration() as font_config:
+        weasyprint.HTML(string=page).render(font_config=font_config)
 
 
 # --------------------------------------------------------------------------- HTML
@@ -361,5 +365,27 @@ def render_pdf(page: str, *, base_url: str) -> bytes:
     """Render the HTML page as an A4 PDF with WeasyPrint (fonts embedded, no dates)."""
     import weasyprint
 
-    document = weasyprint.HTML(string=page, base_url=str(base_url) + "/")
-    return document.write_pdf(full_fonts=True, pdf_identifier=True)
+    with _font_configuration() as font_config:
+        document = weasyprint.HTML(string=page, base_url=str(base_url) + "/")
+        return document.write_pdf(full_fonts=True, pdf_identifier=True, font_config=font_config)
+
+
+@contextlib.contextmanager
+def _font_configuration() -> Iterator[Any]:
+    """A WeasyPrint font configuration whose temporary font folder is removed when done.
+
+    WeasyPrint writes each @font-face font into a `weasyprint-*` folder under $TMPDIR and
+    removes it only when the configuration is garbage-collected; a worker process exits without
+    that collection, so every PDF left a folder behind. The folder is WeasyPrint's own
+    (`FontConfiguration._folder`), made for this configuration alone, so removing it is safe.
+    """
+    from weasyprint.text.fonts import FontConfiguration
+
+    font_config = FontConfiguration()
+    try:
+        yield font_config
+    finally:
+        folder = getattr(font_config, "_folder", None)
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+            font_config._folder = None
