@@ -32,7 +32,9 @@ case "$minor" in
 esac
 
 python_version=$("$PYTHON" -c 'import sys; print(sys.version)')
-want=$( { cat "$LOCK" pyproject.toml; echo "$python_version"; } | sha256sum | cut -d' ' -f1)
+# Hashed by the interpreter itself: macOS has no sha256sum.
+want=$( { cat "$LOCK" pyproject.toml; echo "$python_version"; } \
+  | "$PYTHON" -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
   exit 0
 fi
