@@ -281,3 +281,8 @@ def test_a_bad_citation_names_the_entry(project: Path, source: str, expected: li
         load_spec(write_spec(project, with_source(project, source)))
     for part in expected:
         assert part in str(info.value)
+
+
+def test_a_folder_given_as_the_reports_file_is_named_as_a_folder(project: Path) -> None:
+    with pytest.raises(SpecError, match=r"is a folder, not a file: --reports-file takes"):
+        load_spec(project)

@@ -56,11 +56,16 @@ except ImportError:  # pragma: no cover - Windows: fall back to "is the pid runn
 
 
 @contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path next to `target`; on success move it into place, else delete it."""
+def atomic_path(target: Path, prefix: str = ".") -> Iterator[Path]:
+    """Yield a temporary path next to `target`; on success move it into place, else delete it.
+
+    The temporary name is `{prefix}{target.name}.{random}.tmp`: a writer that sweeps up after
+    itself (the build engine) passes a prefix of its own, so that it can tell its temporary
+    files from anyone else's.
+    """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{prefix}{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -72,15 +77,15 @@ def atomic_path(target: Path) -> Iterator[Path]:
             tmp_path.unlink()
 
 
-def write_bytes(target: Path, data: bytes) -> None:
-    """Write `data` to `target` atomically."""
-    with atomic_path(target) as tmp:
+def write_bytes(target: Path, data: bytes, prefix: str = ".") -> None:
+    """Write `data` to `target` atomically (`prefix`: see `atomic_path`)."""
+    with atomic_path(target, prefix) as tmp:
         tmp.write_bytes(data)
 
 
-def write_text(target: Path, text: str) -> None:
+def write_text(target: Path, text: str, prefix: str = ".") -> None:
     """Write UTF-8 text with LF line endings to `target` atomically."""
-    write_bytes(target, text.encode("utf-8"))
+    write_bytes(target, text.encode("utf-8"), prefix)
 
 
 # --- a whole folder at once --------------------------------------------------------------------

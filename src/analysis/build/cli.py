@@ -31,7 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--lang", metavar="LANG", help="only this language (same as --param lang=LANG)"
     )
     parser.add_argument(
-        "--jobs", "-j", type=int, metavar="N", help="parallel workers (default: one per core)"
+        "--jobs",
+        "-j",
+        type=int,
+        metavar="N",
+        help="parallel workers (default and maximum: one per core)",
     )
     parser.add_argument("--force", action="store_true", help="rebuild even up-to-date reports")
     parser.add_argument(
@@ -40,6 +44,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=CELL_TIMEOUT,
         metavar="SECONDS",
         help=f"fail a job whose cell runs longer than this (default: {CELL_TIMEOUT})",
+    )
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="when another build is writing into the reports folder, wait for it to finish",
+    )
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="build a selection of more than 5000 jobs (refused without it)",
     )
     parser.add_argument(
         "--executor", choices=("local", "dask"), default="local", help="where jobs run"
@@ -103,6 +117,8 @@ def options_from_args(args: argparse.Namespace):
         scheduler=args.scheduler,
         verbosity=verbosity,
         cell_timeout=args.cell_timeout,
+        wait=args.wait,
+        yes=args.yes,
     )
 
 

@@ -10,24 +10,69 @@ their sha256. A chart that the job's previous record listed and this build did n
 removed when the file still holds the bytes that record lists, so that a chart renamed in the
 code leaves no stale copy behind (job ids, and so chart names, are distinct per job; a file
 overwritten since with other content is left alone).
+
+What protects the reports folder and the repository (all checked before any kernel starts):
+
+- The folder must not be, contain or lie inside the repository root, notebooks/, src/, data/,
+  an `inputs` glob of reports.toml or a report notebook's folder, and no output may resolve to
+  an input file (a symbolic link): outputs never overwrite inputs, and a build's outputs never
+  become inputs of the next one. It must be a folder, or be creatable, and writable (a probe
+  file is written and removed; as root, permission bits prove nothing).
+- One build (or `--update-notebooks`) writes into a folder at a time: `.build/lock` is held
+  with a POSIX record lock (`fcntl.lockf`), which the kernel drops when the process dies,
+  however it dies; unlike `flock`, the forked workers do not inherit it. The file holds the
+  holder's pid, for the message. A second build exits 2 naming that pid, or waits (`--wait`).
+- Temporary files are named `.analysis-tmp-<name>.<random>.tmp` (`jobs.TMP_PREFIX`), and the
+  start-of-build sweep, done while holding the lock, removes only such names and only in the
+  folders the engine writes (the top level, notebooks/, html/, pdf/, logs/, .build/, and
+  figures/ with its subfolders): never a file someone else made, never a concurrent build's.
+- A job's files are all written under temporary names first, then renamed into place, the
+  record last. A write that fails (disk full, read-only) removes the temporary files and
+  stops the build (exit 1, a message, no traceback): the job keeps its previous outputs and
+  record, exactly as they were, and the manifest is rewritten from the records.
+- A job that fails moves the HTML, PDF and charts of its previous success (only the files its
+  record lists, and only while they still hold the bytes it lists) to
+  `failed/<job>/html/...`, `failed/<job>/pdf/...`, `failed/<job>/figures/...`: no stale
+  report stays among the current ones, and nothing is lost. The index marks the job failed.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import signal
+import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO
 
+from ..errors import AnalysisError
 from ..io import write_bytes, write_text
 from ..paths import ROOT
 from . import cache, manifest
 from .execute import CELL_TIMEOUT, Result, Task
-from .jobs import FIGURES_DIR, LOGS_DIR, STATE_DIR, Job, make_jobs
+from .jobs import (
+    FAILED_DIR,
+    FIGURES_DIR,
+    HTML_DIR,
+    LOCK_FILE,
+    LOGS_DIR,
+    NOTEBOOKS_DIR,
+    PDF_DIR,
+    STATE_DIR,
+    TMP_PREFIX,
+    Job,
+    make_jobs,
+)
 from .progress import NORMAL, Progress, Summary
-from .spec import Spec, load_spec, select
+from .spec import Spec, SpecError, load_spec, select
+
+# A selection larger than this is refused without --yes (a typo in a grid can multiply the
+# jobs by thousands); above GRID_NOTICE the count is printed at once, before the hashing.
+GRID_LIMIT = 5000
+GRID_NOTICE = 1000
 
 
 @dataclass
@@ -50,6 +95,21 @@ class BuildOptions:
     # Exact job ids to build, out of those `only`/`params` select (empty: all of them); how
     # `analysis verify` rebuilds a sample. An id that is not selected is an error.
     job_ids: Sequence[str] = ()
+    wait: bool = False  # wait for another build that holds the reports folder's lock
+    yes: bool = False  # build a selection of more than GRID_LIMIT jobs
+
+
+class BuildError(AnalysisError):
+    """The reports folder or the selection cannot be built into (exit 2, before any work)."""
+
+
+class WriteFailure(Exception):
+    """Writing into the reports folder failed mid-build (disk full, read-only, ...)."""
+
+    def __init__(self, path: Path, error: OSError) -> None:
+        super().__init__(f"{path}: {error.strerror or error}")
+        self.path = path
+        self.error = error
 
 
 class Interrupted(Exception):
@@ -76,11 +136,346 @@ def _make_executor(options: BuildOptions, warm: Sequence[str]):
     raise ValueError(f"unknown executor {options.executor!r}")
 
 
-def _sweep_partial_files(reports_dir: Path) -> None:
-    """Remove temporary files left by a process killed in the middle of a write."""
-    if reports_dir.is_dir():
-        for path in reports_dir.rglob(".*.tmp"):
+ENGINE_DIRS = (NOTEBOOKS_DIR, HTML_DIR, PDF_DIR, LOGS_DIR, STATE_DIR)
+
+
+def _sweep_partial_files(reports_dir: Path) -> list[Path]:
+    """Remove the temporary files a build killed in the middle of a write left behind.
+
+    Only the engine's own names (`TMP_PREFIX`), only in the folders it writes, never in a
+    folder of someone else's: call it while holding the lock, so that no concurrent build's
+    file in flight is taken. Returns what was removed.
+    """
+    pattern = f"{TMP_PREFIX}*.tmp"
+    candidates = [*reports_dir.glob(pattern)]
+    for name in ENGINE_DIRS:
+        candidates += (reports_dir / name).glob(pattern)
+    candidates += (reports_dir / FIGURES_DIR).rglob(pattern)  # charts may use subfolders
+    removed = []
+    for path in candidates:
+        if path.is_file() and not path.is_symlink():
             path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+# --------------------------------------------------------------------------- the reports folder
+
+
+def _display(path: Path) -> str:
+    """A path as the user would type it: relative to the working folder when inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix() or "."
+    except ValueError:
+        return str(path)
+
+
+def _glob_base(pattern: str) -> str:
+    """The folder part of a glob before its first wildcard ("data/raw/**" -> "data/raw")."""
+    parts = []
+    for part in PurePosixPath(pattern).parts:
+        if any(char in part for char in "*?["):
+            break
+        parts.append(part)
+    return "/".join(parts)
+
+
+def _relation(path: Path, base: Path) -> str | None:
+    """How `path` overlaps `base` (both resolved): "is", "lies inside", "contains" or None."""
+    if path == base:
+        return "is"
+    if base in path.parents:
+        return "lies inside"
+    if path in base.parents:
+        return "contains"
+    return None
+
+
+def _protected(spec: Spec, package_dir: Path | None) -> list[tuple[Path, str]]:
+    """The folders no output may go into: (resolved path, what it is), most specific first."""
+    root = spec.root.resolve()
+    found: list[tuple[Path, str]] = []
+    for report in spec.reports.values():
+        where = f"{spec.path.name} [reports.{report.name}]"
+        for pattern in report.inputs:
+            found.append(((root / _glob_base(pattern)).resolve(), f"{pattern} (inputs of {where})"))
+        folder = report.notebook.resolve().parent
+        found.append((folder, f"{_rel(folder, root)}/ (the folder of the notebook of {where})"))
+    for name in ("notebooks", "src", "data"):
+        found.append((root / name, f"{name}/ (the repository's {name} folder)"))
+    if package_dir is not None:
+        found.append((package_dir.resolve(), f"{_rel(package_dir.resolve(), root)}/ (the code)"))
+    return list(dict.fromkeys(found))
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix() or "."
+    except ValueError:
+        return str(path)
+
+
+def _input_files(spec: Spec) -> set[Path]:
+    """Every existing file a report reads (notebooks, files of its `inputs` globs, the spec)."""
+    files = {spec.path.resolve()}
+    for report in spec.reports.values():
+        files.add(report.notebook.resolve())
+        for pattern in report.inputs:
+            if pattern.endswith("**"):
+                pattern += "/*"
+            files.update(p.resolve() for p in spec.root.glob(pattern) if p.is_file())
+    return files
+
+
+def check_reports_dir(
+    spec: Spec, reports_dir: Path, jobs: Sequence[Job], package_dir: Path | None = None
+) -> None:
+    """Refuse a reports folder whose outputs would overwrite or mix with the inputs.
+
+    The folder (and each folder the engine writes in it, which may be a symbolic link) must
+    not be the repository root or contain it, and must not be, contain or lie inside
+    notebooks/, src/, data/, an input glob's folder or a notebook's folder; no output of the
+    selected jobs may resolve to an input file. Runs before anything is written.
+    """
+    label = f"--reports-dir {_display(reports_dir)}"
+    fix = (
+        "outputs must never overwrite or mix with the inputs; choose a folder outside "
+        "notebooks/, src/ and data/ (the default is reports/)."
+    )
+    root = spec.root.resolve()
+    target = reports_dir.resolve()
+    if target == root or target in root.parents:
+        what = "is" if target == root else "contains"
+        raise BuildError(
+            f"{label}: it {what} the repository root {_display(root)}, which holds the "
+            f"notebooks, the code and the data; {fix}"
+        )
+    protected = _protected(spec, package_dir)
+    folders = [("", target)] + [
+        (name, (reports_dir / name).resolve()) for name in (*ENGINE_DIRS, FIGURES_DIR, FAILED_DIR)
+    ]
+    for name, folder in folders:
+        for base, what in protected:
+            relation = _relation(folder, base)
+            if relation is None:
+                continue
+            which = f" (its {name}/ resolves to {folder})" if name else ""
+            raise BuildError(f"{label}{which}: it {relation} {what}; {fix}")
+    inputs = _input_files(spec)
+    for job in jobs:
+        for rel in [*job.outputs().values(), job.log, job.stamp]:
+            path = (reports_dir / rel).resolve()
+            if path in inputs:
+                raise BuildError(
+                    f"{label}: the output {rel} of job {job.job_id} resolves to the input "
+                    f"{_rel(path, root)}; {fix}"
+                )
+
+
+def prepare_reports_dir(reports_dir: Path) -> None:
+    """Make sure the reports folder exists, is a folder and can be written into (exit 2 if not).
+
+    Writability is tested by writing and removing a probe file: permission bits say nothing
+    when running as root, and a read-only or full file system shows only when written to.
+    """
+    label = f"--reports-dir {_display(reports_dir)}"
+    if reports_dir.exists() and not reports_dir.is_dir():
+        raise BuildError(f"{label} is a file, not a folder; give a folder for the outputs.")
+    try:
+        reports_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BuildError(
+            f"{label}: the folder cannot be created ({exc.strerror or exc}); give a folder "
+            "you can write into."
+        ) from None
+    try:
+        fd, name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}probe.", suffix=".tmp", dir=reports_dir)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                _write_file(handle, b"analysis build: write test\n")
+        finally:
+            Path(name).unlink(missing_ok=True)
+    except OSError as exc:
+        raise BuildError(
+            f"{label}: cannot write into the folder ({exc.strerror or exc}); free space or "
+            "give a folder you can write into."
+        ) from None
+
+
+# Lock files this process holds, by resolved path. A POSIX record lock belongs to the
+# process, so a second lock from the same process would succeed, and closing a second
+# descriptor of the file would drop the first: both are prevented with this table.
+_HELD: dict[str, int] = {}
+
+
+class BuildLock:
+    """The reports folder's lock: one build (or notebook update) writes into it at a time."""
+
+    def __init__(self, reports_dir: Path, *, wait: bool = False, stream: Any = None) -> None:
+        self.reports_dir = reports_dir
+        self.path = reports_dir / LOCK_FILE
+        self.wait = wait
+        self.stream = stream
+        self._key: str | None = None
+
+    def _busy(self, pid: str) -> BuildError:
+        return BuildError(
+            f"another build (pid {pid or '?'}) is writing into {_display(self.reports_dir)}; "
+            "wait for it or pass --wait."
+        )
+
+    def acquire(self) -> BuildLock:
+        """Take the lock, or raise BuildError naming the holder (or wait for it with `wait`)."""
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        key = str(self.path.resolve())
+        if key in _HELD:
+            raise self._busy(str(os.getpid()))
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno not in (errno.EACCES, errno.EAGAIN):
+                    raise
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+                if not self.wait:
+                    raise self._busy(holder) from None
+                print(
+                    f"waiting for another build (pid {holder or '?'}) to finish writing into "
+                    f"{_display(self.reports_dir)}",
+                    file=self.stream,
+                    flush=True,
+                )
+                fcntl.lockf(fd, fcntl.LOCK_EX)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        except BaseException:
+            os.close(fd)
+            raise
+        _HELD[key] = fd
+        self._key = key
+        return self
+
+    def release(self) -> None:
+        """Let the next build in (the file stays: removing it would race with a waiter)."""
+        if self._key is None:
+            return
+        fd = _HELD.pop(self._key)
+        self._key = None
+        try:
+            os.ftruncate(fd, 0)
+        except OSError:
+            pass
+        os.close(fd)
+
+    def __enter__(self) -> BuildLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def check_kernels(spec: Spec, jobs: Sequence[Job]) -> None:
+    """Refuse kernel names (reports.toml `kernel`) that no installed kernel spec has."""
+    wanted: dict[str, list[str]] = {}
+    for job in jobs:
+        wanted.setdefault(job.report.kernel, [])
+        if job.report.name not in wanted[job.report.kernel]:
+            wanted[job.report.kernel].append(job.report.name)
+    if not wanted:
+        return
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    known = sorted(KernelSpecManager().find_kernel_specs())
+    for kernel, reports in wanted.items():
+        if kernel not in known:
+            where = ", ".join(f"[reports.{name}]" for name in reports)
+            raise SpecError(
+                f"{spec.path.name} {where}: kernel {kernel!r} is not installed; known kernels: "
+                f"{', '.join(known) or 'none'}. Fix `kernel` in {spec.path.name} (or in its "
+                "[defaults]), or install the kernel (`make setup` installs 'analysis')."
+            )
+
+
+def _workers(options: BuildOptions, stream: Any) -> int | None:
+    """--jobs, capped at the cores this process may use (more only slows a CPU-bound build)."""
+    if options.executor != "local" or options.jobs is None:
+        return options.jobs
+    from .executors import default_jobs
+
+    cores = default_jobs()
+    if options.jobs > cores:
+        print(
+            f"warning: --jobs {options.jobs} is more than the {cores} core(s) this process may "
+            f"use; running {cores} worker(s) (more would only slow the build down).",
+            file=stream,
+        )
+        return cores
+    return options.jobs
+
+
+def _check_selection_size(spec: Spec, count: int, options: BuildOptions, stream: Any) -> None:
+    """Print a large selection's size at once; refuse one above GRID_LIMIT without --yes."""
+    if count > GRID_LIMIT and not options.yes:
+        raise BuildError(
+            f"the selection has {count} jobs (more than {GRID_LIMIT}) from the grids in "
+            f"{spec.path.name}; narrow it with --only/--param/--lang, or pass --yes to build "
+            "them all."
+        )
+    if count > GRID_NOTICE:
+        print(f"{count} jobs selected; checking which are up to date ...", file=stream, flush=True)
+
+
+def _write_file(handle: BinaryIO, data: bytes) -> None:
+    """The one place where the engine writes bytes into the reports folder (tests make it
+    fail to simulate a full disk)."""
+    handle.write(data)
+
+
+class _Staged:
+    """A job's files, written under temporary names next to their targets, then renamed.
+
+    Everything that needs space happens in `add`; `place` only renames, so a full disk stops
+    a job before any of its previous files is replaced.
+    """
+
+    def __init__(self, reports_dir: Path) -> None:
+        self.reports_dir = reports_dir
+        self.pending: list[tuple[Path, Path]] = []  # (target, temporary file)
+        self.placed: list[Path] = []
+
+    def add(self, rel: str, data: bytes) -> None:
+        target = self.reports_dir / rel
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(
+                prefix=f"{TMP_PREFIX}{target.name}.", suffix=".tmp", dir=target.parent
+            )
+            self.pending.append((target, Path(name)))
+            with os.fdopen(fd, "wb") as handle:
+                _write_file(handle, data)
+            os.chmod(name, 0o644)
+        except OSError as exc:
+            raise WriteFailure(target, exc) from None
+
+    def place(self, keep: int = 0) -> None:
+        """Rename the staged files into place, in order, but for the last `keep` of them."""
+        while len(self.pending) > keep:
+            target, tmp = self.pending[0]
+            try:
+                os.replace(tmp, target)
+            except OSError as exc:
+                raise WriteFailure(target, exc) from None
+            self.pending.pop(0)
+            self.placed.append(target)
+
+    def discard(self) -> None:
+        """Remove the temporary files not yet renamed."""
+        for _, tmp in self.pending:
+            tmp.unlink(missing_ok=True)
+        self.pending = []
 
 
 class Context:
@@ -149,60 +544,94 @@ class Context:
         )
 
     def write_result(self, job: Job, result: Result) -> None:
-        """Write a job's figures, outputs, log and record (the record last)."""
+        """Write a job's figures, outputs, log and record (the record last).
+
+        Every file is first written under a temporary name (`_Staged`); only when all of them
+        are on disk are they renamed into place. A write that fails raises WriteFailure and
+        leaves the job's previous files and record as they were.
+        """
         reports_dir = self.reports_dir
         previous = cache.read_record(reports_dir, job)
-        figures = self._write_figures(job, result)
-        if result.ok and previous is not None:
-            _remove_vanished_figures(reports_dir, previous.data.get("figures", {}), figures)
+        staged = _Staged(reports_dir)
+        figures = self._figures(job, result)
+        retired = _retirable(reports_dir, previous) if not result.ok else []
         outputs: dict[str, dict[str, Any]] = {}
         paths = job.outputs()
-        for kind, data in (("ipynb", result.notebook), ("html", result.html), ("pdf", result.pdf)):
-            if data is None or kind not in paths:
-                continue
-            write_bytes(reports_dir / paths[kind], data)
-            outputs[paths[kind]] = {"sha256": cache.bytes_sha256(data), "size": len(data)}
-        write_text(reports_dir / job.log, result.log or f"job {job.job_id}\n{result.error}\n")
-        env_id, description = self.env()
-        manifest.save_environment(reports_dir, env_id, description)
-        record = {
-            "job": job.job_id,
-            "report": job.report.name,
-            "notebook": self.hasher.rel(job.report.notebook),
-            "params": job.params,
-            "status": "ok" if result.ok else "failed",
-            "error": result.error or None,
-            "title": result.title or None,
-            "key": self.key(job),
-            "inputs": self.inputs[job.job_id],
-            "outputs": outputs,
-            "figures": figures,
-            "environment": env_id,
-            "git": self.git(),
-        }
-        text = json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-        write_text(reports_dir / job.stamp, text)
+        try:
+            for rel in figures:
+                staged.add(rel, result.figures[rel.split("/", 1)[1]])
+            for kind, data in (
+                ("ipynb", result.notebook),
+                ("html", result.html),
+                ("pdf", result.pdf),
+            ):
+                if data is None or kind not in paths:
+                    continue
+                staged.add(paths[kind], data)
+                outputs[paths[kind]] = {"sha256": cache.bytes_sha256(data), "size": len(data)}
+            log = result.log or f"job {job.job_id}\n{result.error}\n"
+            if retired:
+                moved = ", ".join(retired)
+                log += f"\nthe previous build's {moved} moved to {FAILED_DIR}/{job.job_id}/\n"
+            staged.add(job.log, log.encode("utf-8"))
+            env_id, description = self.env()
+            env_rel = f"{STATE_DIR}/env-{env_id}.json"
+            if not (reports_dir / env_rel).exists():
+                text = json.dumps(description, ensure_ascii=False, indent=1, sort_keys=True)
+                staged.add(env_rel, (text + "\n").encode("utf-8"))
+            record = {
+                "job": job.job_id,
+                "report": job.report.name,
+                "notebook": self.hasher.rel(job.report.notebook),
+                "params": job.params,
+                "status": "ok" if result.ok else "failed",
+                "error": result.error or None,
+                "title": result.title or None,
+                "key": self.key(job),
+                "inputs": self.inputs[job.job_id],
+                "outputs": outputs,
+                "figures": figures,
+                "environment": env_id,
+                "git": self.git(),
+            }
+            text = json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+            staged.add(job.stamp, text.encode("utf-8"))
+            staged.place(keep=1)
+            if result.ok and previous is not None:
+                _remove_vanished_figures(reports_dir, previous.data.get("figures", {}), figures)
+            _retire(reports_dir, job, retired)
+            staged.place()
+        except WriteFailure:
+            staged.discard()
+            if staged.placed:
+                # Some of the previous files were replaced: the previous record no longer
+                # describes what is on disk, and the new one is not in place.
+                for path in staged.placed:
+                    path.unlink(missing_ok=True)
+                (reports_dir / job.stamp).unlink(missing_ok=True)
+            raise
 
-    def _write_figures(self, job: Job, result: Result) -> dict[str, dict[str, Any]]:
-        """Write the charts of a job that succeeded into figures/; return what the record lists.
+    def _figures(self, job: Job, result: Result) -> dict[str, dict[str, Any]]:
+        """The charts of a job that succeeded, as its record lists them (nothing written).
 
         A name that would leave the figures folder (absolute, `..`) is refused: the job fails.
         """
-        written: dict[str, dict[str, Any]] = {}
+        listed: dict[str, dict[str, Any]] = {}
         if not result.ok:
-            return written
+            return listed
         bad = [name for name in result.figures if not _safe_name(name)]
         if bad:
             result.ok = False
             result.error = f"figure file name {bad[0]!r} is not a plain relative path"
             result.log = (result.log or "") + f"\nFAILED: {result.error}\n"
-            return written
+            return listed
         for name in sorted(result.figures):
             data = result.figures[name]
-            rel = f"{FIGURES_DIR}/{name}"
-            write_bytes(self.reports_dir / rel, data)
-            written[rel] = {"sha256": cache.bytes_sha256(data), "size": len(data)}
-        return written
+            listed[f"{FIGURES_DIR}/{name}"] = {
+                "sha256": cache.bytes_sha256(data),
+                "size": len(data),
+            }
+        return listed
 
     def records(self) -> dict[str, dict[str, Any]]:
         """Every job record in reports/.build/ (declared jobs and command-line variants)."""
@@ -229,7 +658,13 @@ class Context:
         text = manifest.render(records, keys, self.declared, self.reports_dir)
         target = self.reports_dir / "manifest.json"
         if not target.exists() or target.read_text(encoding="utf-8") != text:
-            write_text(target, text)
+            try:
+                write_text(target, text, TMP_PREFIX)
+            except OSError as exc:
+                # The old manifest would describe files that have changed since: none is
+                # better than a wrong one (the records in .build/ still hold the truth).
+                target.unlink(missing_ok=True)
+                raise WriteFailure(target, exc) from None
         listed = list(self.all_jobs)
         extra_ids = [job_id for job_id in records if job_id not in self.declared]
         if extra_ids:
@@ -243,6 +678,49 @@ def _safe_name(name: str) -> bool:
     return bool(name) and not path.is_absolute() and ".." not in path.parts and "\\" not in name
 
 
+def _matches(path: Path, info: Any) -> bool:
+    """Whether `path` still holds the bytes a record lists (size and sha256)."""
+    try:
+        return (
+            isinstance(info, dict)
+            and path.is_file()
+            and not path.is_symlink()
+            and path.stat().st_size == info.get("size")
+            and cache.file_sha256(path) == info.get("sha256")
+        )
+    except OSError:
+        return False
+
+
+def _retirable(reports_dir: Path, previous: cache.Record | None) -> list[str]:
+    """The HTML, PDF and charts of the previous build of a job that has now failed: the files
+    its record lists that still hold the bytes it lists (the engine's own files, then)."""
+    if previous is None:
+        return []
+    listed = {**previous.data.get("outputs", {}), **previous.data.get("figures", {})}
+    found = []
+    for rel, info in sorted(listed.items()):
+        if not _safe_name(rel) or not rel.startswith(
+            (f"{HTML_DIR}/", f"{PDF_DIR}/", f"{FIGURES_DIR}/")
+        ):
+            continue
+        if _matches(reports_dir / rel, info):
+            found.append(rel)
+    return found
+
+
+def _retire(reports_dir: Path, job: Job, rels: Sequence[str]) -> None:
+    """Move the files to failed/<job>/ (a rename needs no space; removed if it fails)."""
+    for rel in rels:
+        source = reports_dir / rel
+        target = reports_dir / FAILED_DIR / job.job_id / rel
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+        except OSError:
+            source.unlink(missing_ok=True)
+
+
 def _remove_vanished_figures(
     reports_dir: Path, before: dict[str, Any], now: dict[str, Any]
 ) -> None:
@@ -253,13 +731,8 @@ def _remove_vanished_figures(
         if not _safe_name(rel):
             continue
         path = reports_dir / rel
-        try:
-            if path.stat().st_size == info.get("size") and cache.file_sha256(path) == info.get(
-                "sha256"
-            ):
-                path.unlink()
-        except OSError:
-            continue
+        if _matches(path, info):
+            path.unlink(missing_ok=True)
 
 
 def _jobs_for_records(spec: Spec, records: Sequence[dict[str, Any]]) -> list[Job]:
@@ -298,11 +771,29 @@ def _only_ids(jobs: list[Job], job_ids: Sequence[str]) -> list[Job]:
 
 
 def build(options: BuildOptions) -> Summary:
-    """Run a build; return its summary (exit_code 0, 1 for failures, 130 when interrupted)."""
+    """Run a build; return its summary (exit_code 0, 1 for failures, 130 when interrupted).
+
+    Everything that can be wrong with the request (the spec, the selection, the kernels, the
+    reports folder, a concurrent build) raises an AnalysisError before any kernel starts.
+    """
     progress = Progress(options.verbosity, options.stream)
     spec = load_spec(options.reports_file)
+    selection = select(spec, options.only, options.params)
+    _check_selection_size(spec, len(selection), options, progress.stream)
+    selected = _only_ids(make_jobs(selection), options.job_ids)
     ctx = Context(spec, options)
-    selected = _only_ids(make_jobs(select(spec, options.only, options.params)), options.job_ids)
+    if options.executor == "local":  # a Dask worker has kernels of its own
+        check_kernels(spec, selected)
+    check_reports_dir(spec, ctx.reports_dir, selected, ctx.hasher.package_dir)
+    prepare_reports_dir(ctx.reports_dir)
+    options = replace(options, jobs=_workers(options, progress.stream))
+    with BuildLock(ctx.reports_dir, wait=options.wait, stream=progress.stream):
+        return _build_locked(options, ctx, selected, progress)
+
+
+def _build_locked(
+    options: BuildOptions, ctx: Context, selected: Sequence[Job], progress: Progress
+) -> Summary:
     _sweep_partial_files(ctx.reports_dir)
     stale = [
         job
@@ -333,17 +824,32 @@ def build(options: BuildOptions) -> Summary:
         summary.interrupted = True
         if executor is not None:
             executor.terminate()
+    except WriteFailure as exc:
+        summary.stopped = _write_failure_message(exc, ctx.reports_dir)
+        if executor is not None:
+            executor.terminate()
     finally:
         signal.signal(signal.SIGTERM, previous)
     try:
         ctx.finish()
     except (KeyboardInterrupt, Interrupted):  # pragma: no cover - a second interrupt
         summary.interrupted = True
+    except WriteFailure as exc:
+        summary.stopped = summary.stopped or _write_failure_message(exc, ctx.reports_dir)
     finally:
         if executor is not None:
             executor.close()
     label = _label(ctx.reports_dir, ctx.root)
     return progress.end(f"{label}/index.html", f"{label}/{LOGS_DIR}")
+
+
+def _write_failure_message(exc: WriteFailure, reports_dir: Path) -> str:
+    where = _label(exc.path, reports_dir)
+    return (
+        f"cannot write {where} ({exc.error.strerror or exc.error}); the build stopped, and "
+        "the job being written keeps its previous outputs. Free space (or make the folder "
+        "writable) and run the same command again to resume."
+    )
 
 
 def _label(path: Path, root: Path) -> str:
@@ -376,6 +882,31 @@ def update_notebooks(options: BuildOptions, *, check: bool = False) -> int:
     for name in names:
         notebooks.setdefault(spec.reports[name].notebook.resolve(), spec.reports[name])
     warm = list(dict.fromkeys(m for r in notebooks.values() for m in r.notebook_info.imports))
+    if options.executor == "local":
+        check_kernels(spec, [Job(r, {}, r.name) for r in notebooks.values()])
+    reports_dir = Path(options.reports_dir or root / "reports")
+    lock = None
+    if not check:  # --check writes nothing at all, so it needs no lock either
+        check_reports_dir(spec, reports_dir, [], options.package_dir)
+        prepare_reports_dir(reports_dir)
+        lock = BuildLock(reports_dir, wait=options.wait, stream=progress.stream).acquire()
+    try:
+        return _update_notebooks(options, spec, notebooks, warm, reports_dir, progress, check)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _update_notebooks(
+    options: BuildOptions,
+    spec: Spec,
+    notebooks: dict[Path, Any],
+    warm: list[str],
+    reports_dir: Path,
+    progress: Progress,
+    check: bool,
+) -> int:
+    root = spec.root
     tasks = [
         Task(
             job_id=path.stem,
@@ -393,21 +924,26 @@ def update_notebooks(options: BuildOptions, *, check: bool = False) -> int:
     ]
     paths = {task.job_id: Path(task.notebook) for task in tasks}
     differs: list[str] = []
-    executor = _make_executor(options, warm)
+    executor = _make_executor(replace(options, jobs=_workers(options, progress.stream)), warm)
     progress.begin([t.job_id for t in tasks], [], min(executor.workers, len(tasks)))
 
     # The executed notebooks go back into notebooks/; their charts are not kept (they are
-    # report outputs, written by a report build), and the logs go to the reports folder.
-    logs = Path(options.reports_dir or root / "reports") / LOGS_DIR
+    # report outputs, written by a report build), and the logs go to the reports folder
+    # (not with --check, which writes nothing).
+    logs = reports_dir / LOGS_DIR
 
     def on_result(task: Task, result: Result) -> None:
         path = paths[task.job_id]
-        write_text(logs / f"{task.job_id}.log", result.log or f"{result.error}\n")
+        log = result.log or f"{result.error}\n"
+        if not check:
+            write_text(logs / f"{task.job_id}.log", log, TMP_PREFIX)
+        elif not result.ok:  # no log file: show it here
+            print(log, file=progress.stream)
         if result.ok and result.notebook is not None:
             if path.read_bytes() != result.notebook:
                 differs.append(task.job_id)
                 if not check:
-                    write_bytes(path, result.notebook)
+                    write_bytes(path, result.notebook, TMP_PREFIX)
         progress.job_done(task.job_id, result.ok, result.error, result.timings)
 
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
@@ -419,7 +955,7 @@ def update_notebooks(options: BuildOptions, *, check: bool = False) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
         executor.close()
-    summary = progress.end("notebooks", _label(logs, root))
+    summary = progress.end("notebooks", None if check else _label(logs, root))
     for name in differs:
         verb = "differs from what the code produces" if check else "updated"
         print(f"  {name}.ipynb: {verb}", file=progress.stream)

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .jobs import STATE_DIR, Job
+from .jobs import STATE_DIR, TMP_PREFIX, Job
 from .spec import LANG, Spec
 
 LANG_NAMES = {"zh": "中文", "en": "English"}
@@ -187,6 +187,6 @@ def write_index(page: str, reports_dir: Path) -> bool:
         previous = None
     if previous == digest and target.exists():
         return False
-    write_text(target, with_font(page))
-    write_text(marker, json.dumps({"sha256": digest}) + "\n")
+    write_text(target, with_font(page), TMP_PREFIX)
+    write_text(marker, json.dumps({"sha256": digest}) + "\n", TMP_PREFIX)
     return True

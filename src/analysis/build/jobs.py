@@ -22,6 +22,13 @@ PDF_DIR = "pdf"
 LOGS_DIR = "logs"
 FIGURES_DIR = "figures"  # the charts the notebooks save, for slides (`analysis.figures`)
 STATE_DIR = ".build"
+# The last good HTML, PDF and charts of a job whose latest build failed, moved out of html/,
+# pdf/ and figures/ so that no stale report sits among the current ones.
+FAILED_DIR = "failed"
+# Every temporary file the build writes into a reports folder starts with this, and the
+# start-of-build sweep removes only such names: nothing a person or another program made.
+TMP_PREFIX = ".analysis-tmp-"
+LOCK_FILE = f"{STATE_DIR}/lock"  # held (fcntl) by the one build writing into the folder
 
 _SAFE = re.compile(r"^[A-Za-z0-9_-]+$")
 

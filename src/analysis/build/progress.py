@@ -24,14 +24,16 @@ class Summary:
     skipped: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     interrupted: bool = False
+    stopped: str = ""  # why the build stopped early (a write into the reports folder failed)
     seconds: float = 0.0
 
     @property
     def exit_code(self) -> int:
-        """0 when every job succeeded, 1 when one failed, 130 when interrupted."""
+        """0 when every job succeeded, 1 when one failed or the build stopped, 130 when
+        interrupted."""
         if self.interrupted:
             return 130
-        return 1 if self.failed else 0
+        return 1 if self.failed or self.stopped else 0
 
 
 class Progress:
@@ -88,7 +90,7 @@ class Progress:
         else:
             print(text, file=self.stream)
 
-    def end(self, reports_dir_label: str, logs_label: str) -> Summary:
+    def end(self, reports_dir_label: str, logs_label: str | None) -> Summary:
         """Close the bar and print the summary line (and the list of failures)."""
         if self._bar is not None:
             self._bar.close()
@@ -98,12 +100,15 @@ class Progress:
         parts = [f"{len(summary.built)} built", f"{len(summary.skipped)} up to date"]
         if summary.failed:
             parts.append(f"{len(summary.failed)} failed")
-        state = "interrupted" if summary.interrupted else "done"
+        state = "interrupted" if summary.interrupted else "stopped" if summary.stopped else "done"
         line = f"analysis build {state}: {', '.join(parts)} in {summary.seconds:.1f} s"
         line += f" -> {reports_dir_label}"
         print(line, file=self.stream)
         for job_id, error in summary.failed:
-            print(f"  failed: {job_id}: {error} (log: {logs_label}/{job_id}.log)", file=self.stream)
+            where = f" (log: {logs_label}/{job_id}.log)" if logs_label else ""
+            print(f"  failed: {job_id}: {error}{where}", file=self.stream)
+        if summary.stopped:
+            print(f"  stopped: {summary.stopped}", file=self.stream)
         if summary.interrupted:
             print("  interrupted: run the same command again to resume.", file=self.stream)
         return summary

@@ -407,6 +407,11 @@ def _grid(raw: Any, info: NotebookInfo, where: str) -> tuple[GridParam, ...]:
 def load_spec(path: Path) -> Spec:
     """Read and validate `reports.toml` and every notebook it names; raise SpecError if invalid."""
     path = Path(path)
+    if path.is_dir():
+        raise SpecError(
+            f"{path} is a folder, not a file: --reports-file takes the reports.toml file "
+            f"itself (e.g. {path / 'reports.toml'})."
+        )
     if not path.is_file():
         raise SpecError(
             f"{path} does not exist: the build needs the list of reports (see the docstring of "
