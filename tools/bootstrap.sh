@@ -32,9 +32,9 @@ case "$minor" in
 esac
 
 python_version=$("$PYTHON" -c 'import sys; print(sys.version)')
-# Hashed by the interpreter itself: macOS has no sha256sum.
-want=$( { cat "$LOCK" pyproject.toml; echo "$python_version"; } \
-  | "$PYTHON" -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')
+# macOS has shasum rather than sha256sum.
+if command -v sha256sum >/dev/null 2>&1; then sha256=(sha256sum); else sha256=(shasum -a 256); fi
+want=$( { cat "$LOCK" pyproject.toml; echo "$python_version"; } | "${sha256[@]}" | cut -d' ' -f1)
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
   exit 0
 fi
