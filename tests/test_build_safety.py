@@ -14,6 +14,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -335,6 +336,57 @@ def test_a_full_disk_mid_build_stops_cleanly_and_keeps_everything_consistent(
     for rel in ("html/chart.en.html", "pdf/chart.en.pdf", "figures/chart.en.png"):
         assert after[rel] == first[rel]  # the job being written keeps its previous outputs
     assert after["html/chart.zh.html"] != first["html/chart.zh.html"]
+
+
+def _signal_during(monkeypatch, signum: int, *, write: int = 0, rename: int = 0) -> None:
+    """Send this process `signum` from inside the engine's `write`-th file write, or its
+    `rename`-th rename of a staged file into place (counting from 1)."""
+    real_write, real_replace = engine._write_file, os.replace
+    count = {"write": 0, "rename": 0}
+
+    def writing(handle, data):
+        count["write"] += 1
+        if count["write"] == write:
+            os.kill(os.getpid(), signum)
+        real_write(handle, data)
+
+    def renaming(src, dst):
+        if ".analysis-tmp-" in str(src):
+            count["rename"] += 1
+            if count["rename"] == rename:
+                os.kill(os.getpid(), signum)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(engine, "_write_file", writing)
+    monkeypatch.setattr(engine.os, "replace", renaming)
+
+
+@pytest.mark.parametrize("moment", ["write", "rename"])
+def test_sigterm_while_a_job_is_written_leaves_it_whole(project, fake, monkeypatch, moment):
+    # Old code: a SIGTERM inside a job's writes left its staged temporary files behind (only a
+    # write failure discarded them), and one between two renames left the new outputs beside
+    # the previous record.
+    reports = project / "reports"
+    assert run(project)[0].exit_code == 0
+    first = snapshot(reports)
+    fake.executor = FakeExecutor(version="2")
+    if moment == "write":
+        _signal_during(monkeypatch, signal.SIGTERM, write=2)
+    else:
+        _signal_during(monkeypatch, signal.SIGTERM, rename=2)
+    summary, _ = run(project, force=True)
+    assert summary.interrupted
+    assert_consistent(reports)
+    after = snapshot(reports)
+    written = [
+        rel for rel in ("html/chart.zh.html", "html/chart.en.html") if after[rel] != first[rel]
+    ]
+    if moment == "write":
+        assert written == []  # caught while staging: the previous files and records stand
+    else:
+        assert written == ["html/chart.zh.html"]  # the renames finish, then the build stops
+        record = json.loads((reports / ".build" / "chart.zh.json").read_text(encoding="utf-8"))
+        assert record["outputs"]["html/chart.zh.html"]["sha256"] == after["html/chart.zh.html"]
 
 
 # --------------------------------------------------------------------------- 5. a failed job

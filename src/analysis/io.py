@@ -143,7 +143,7 @@ def interrupts_as_exceptions() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
+def signals_held() -> Iterator[None]:
     """Hold SIGTERM and SIGINT until the block is over, then deliver the first one."""
     if not _in_main_thread():
         yield
@@ -363,7 +363,7 @@ class StagedFolder:
         if self.committed:
             raise RuntimeError("StagedFolder.commit called twice")
         _fsync_dir(self.path)
-        with _signals_held():
+        with signals_held():
             try:
                 self._swap()
             except OSError as exc:

@@ -49,7 +49,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
 from ..errors import AnalysisError
-from ..io import write_bytes, write_text
+from ..io import signals_held, write_bytes, write_text
 from ..paths import ROOT
 from . import cache, manifest
 from .execute import CELL_TIMEOUT, Result, Task
@@ -557,6 +557,7 @@ class Context:
         retired = _retirable(reports_dir, previous) if not result.ok else []
         outputs: dict[str, dict[str, Any]] = {}
         paths = job.outputs()
+        complete = False
         try:
             for rel in figures:
                 staged.add(rel, result.figures[rel.split("/", 1)[1]])
@@ -596,12 +597,22 @@ class Context:
             }
             text = json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
             staged.add(job.stamp, text.encode("utf-8"))
-            staged.place(keep=1)
-            if result.ok and previous is not None:
-                _remove_vanished_figures(reports_dir, previous.data.get("figures", {}), figures)
-            _retire(reports_dir, job, retired)
-            staged.place()
-        except WriteFailure:
+            # Only renames from here on. Ctrl-C and SIGTERM wait until they are done, so an
+            # interrupted build never leaves a job half placed; against SIGKILL, the previous
+            # record goes first: files placed without their record make the next run redo the
+            # job, whereas an old record beside new files would describe what is not there.
+            with signals_held():
+                if previous is not None:
+                    (reports_dir / job.stamp).unlink(missing_ok=True)
+                staged.place(keep=1)
+                if result.ok and previous is not None:
+                    _remove_vanished_figures(reports_dir, previous.data.get("figures", {}), figures)
+                _retire(reports_dir, job, retired)
+                staged.place()
+                complete = True  # an interrupt held until here finds the job whole
+        except BaseException:  # a write failure, or an interrupt while the files were staged
+            if complete:
+                raise
             staged.discard()
             if staged.placed:
                 # Some of the previous files were replaced: the previous record no longer
