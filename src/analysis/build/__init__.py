@@ -25,7 +25,27 @@ records). Everything goes into the reports folder of the build (`--reports-dir`)
 too: every kernel saves them into a staging folder of its own (`$ANALYSIS_FIGURES_DIR`), and
 they come back with the job's result (`execute`), so the manifest lists each job's figures.
 Committed notebooks are refreshed with `analysis build --update-notebooks` and checked with
-`--update-notebooks --check` (the charts they save then are not kept).
+`--update-notebooks --check` (which writes nothing at all; the charts they save are not kept).
+
+What the engine promises about the reports folder (`engine`):
+
+- it removes only what it made: its temporary files are named `.analysis-tmp-*.tmp` and are
+  swept only in its own subfolders, and a chart or report is removed or moved only while it
+  still has the sha256 that the engine's record of it lists;
+- a reports folder that is, contains or lies inside an input (the repository root,
+  `notebooks/`, `src/`, `data/`, any `inputs` glob, a report's notebook folder) is refused
+  before any work, and so is one that is a file or cannot be written (exit 2);
+- one build at a time: `.build/lock` (a POSIX record lock, released by the kernel when the
+  holder dies); a second build names the holder's pid and exits 2, or waits with `--wait`;
+- a job's files are staged under temporary names and renamed into place, its record last;
+  Ctrl-C and SIGTERM wait for the renames, and a full disk stops the build with its manifest
+  describing what is on disk;
+- a job that fails moves its previous success's HTML, PDF and charts to `failed/<job>/`, so
+  nothing stale stays where readers look; the index marks it failed;
+- workers, their template processes and kernels die with the build (a parent-death signal,
+  and a watchdog thread where there is none); a kernel that dies mid-notebook, or a cell that
+  runs longer than `--cell-timeout` (300 s by default), fails only its job, whose partial
+  executed notebook is kept.
 
 The report list: `reports.toml` at the repository root
 -------------------------------------------------------

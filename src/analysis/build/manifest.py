@@ -65,17 +65,6 @@ def environment() -> tuple[str, dict[str, Any]]:
     return bytes_sha256(canonical_json(description).encode())[:16], description
 
 
-def save_environment(reports_dir: Path, env_id: str, description: Mapping[str, Any]) -> None:
-    """Keep the description of an environment that built outputs (once per id)."""
-    from ..io import write_text
-
-    path = reports_dir / STATE_DIR / f"env-{env_id}.json"
-    if not path.exists():
-        write_text(
-            path, json.dumps(description, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-        )
-
-
 def load_environment(reports_dir: Path, env_id: str) -> dict[str, Any] | None:
     """The saved description of an environment, or None."""
     try:
