@@ -22,7 +22,11 @@ if ! command -v "$PYTHON" >/dev/null 2>&1; then
   echo "error: '$PYTHON' not found. Install Python $SUPPORTED, or set PYTHON=/path/to/python3." >&2
   exit 2
 fi
-minor=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || true)
+if ! minor=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>&1); then
+  # A pyenv shim, for one, exists on PATH but may refuse to run a version that is not selected.
+  echo "error: '$PYTHON' is on PATH but does not run: $(echo "$minor" | head -n1). Set PYTHON to the path of a Python $SUPPORTED interpreter." >&2
+  exit 2
+fi
 case "$minor" in
   3.11 | 3.12 | 3.13) ;;
   *)
