@@ -355,3 +355,40 @@ def test_a_forked_kernel_is_seen_to_end_with_or_without_proc(monkeypatch, proc) 
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+_FORK_PROBE = """
+import json, os, sys, threading
+from pathlib import Path
+main, counts, real_fork = os.getpid(), [], os.fork
+
+def fork():
+    counts.append(threading.active_count())
+    return real_fork()
+
+os.fork = fork
+from analysis.build.engine import BuildOptions, build
+from analysis.build.progress import QUIET
+project = Path(sys.argv[1])
+options = BuildOptions(reports_file=project / "reports.toml", verbosity=QUIET, jobs=2,
+                       package_dir=project / "package", only=("ok",))
+summary = build(options)
+if os.getpid() == main:
+    print(json.dumps({"exit": summary.exit_code, "threads_at_fork": counts}))
+"""
+
+
+def test_workers_are_forked_from_a_single_threaded_process(tmp_path) -> None:
+    # Old code: the tasks were queued before the workers started, so the queue's feeder thread
+    # was running when they were forked (Python 3.12 warns: "use of fork() may lead to
+    # deadlocks in the child").
+    project = make_project(tmp_path / "project")
+    script = tmp_path / "probe.py"
+    script.write_text(_FORK_PROBE, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, str(script), str(project)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["exit"] == 0
+    assert report["threads_at_fork"] and set(report["threads_at_fork"]) == {1}

@@ -90,9 +90,11 @@ def test_bootstrap_is_a_noop_when_the_stamp_matches(tmp_path):
     shutil.copy(LOCK, repo / "requirements" / "lock.txt")
     (repo / ".venv" / "bin").mkdir(parents=True)
     os.symlink(sys.executable, repo / ".venv" / "bin" / "python")
-    python3 = shutil.which("python3")
+    # The bootstrap hashes the version of $PYTHON: name it, whatever the caller's $PYTHON was
+    # (`PYTHON=python3.12 make test` runs this test with that variable set).
+    env = {**os.environ, "PYTHON": sys.executable}
     version = subprocess.run(
-        [python3, "-c", "import sys; print(sys.version)"], capture_output=True, text=True
+        [sys.executable, "-c", "import sys; print(sys.version)"], capture_output=True, text=True
     ).stdout
     digest = hashlib.sha256(
         (repo / "requirements" / "lock.txt").read_bytes()
@@ -101,7 +103,12 @@ def test_bootstrap_is_a_noop_when_the_stamp_matches(tmp_path):
     ).hexdigest()
     (repo / ".venv" / ".bootstrap-stamp").write_text(digest + "\n")
     result = subprocess.run(
-        ["bash", "tools/bootstrap.sh"], cwd=repo, capture_output=True, text=True, check=False
+        ["bash", "tools/bootstrap.sh"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # nothing rebuilt
@@ -113,7 +120,12 @@ def test_bootstrap_is_a_noop_when_the_stamp_matches(tmp_path):
     (repo / ".venv" / "bin" / "python").write_text("#!/bin/sh\nexit 1\n")
     (repo / ".venv" / "bin" / "python").chmod(0o755)
     result = subprocess.run(
-        ["bash", "tools/bootstrap.sh"], cwd=repo, capture_output=True, text=True, check=False
+        ["bash", "tools/bootstrap.sh"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert "the lock changed" in result.stderr
     assert result.returncode != 0

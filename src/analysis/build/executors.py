@@ -128,12 +128,6 @@ class LocalExecutor:
         result_queue: multiprocessing.Queue = ctx.Queue()
         count = min(self.workers, len(tasks))
         by_id = {task.job_id: task for task in tasks}
-        for index, task in enumerate(tasks):
-            # Only start a spare kernel when another task will still come to some worker.
-            prestart = index < len(tasks) - count
-            task_queue.put(_with_prestart(task, prestart))
-        for _ in range(count):
-            task_queue.put(None)
         kernels = tuple(dict.fromkeys((task.kernel, task.cwd) for task in tasks))
         self._procs = [
             ctx.Process(
@@ -146,6 +140,15 @@ class LocalExecutor:
         ]
         for proc in self._procs:
             proc.start()
+        # The tasks go in only once every worker is forked: the first `put` starts the queue's
+        # feeder thread, and a fork after that copies a process with two threads (Python 3.12
+        # warns of the deadlocks it can cause; the feeder may hold the queue's lock).
+        for index, task in enumerate(tasks):
+            # Only start a spare kernel when another task will still come to some worker.
+            prestart = index < len(tasks) - count
+            task_queue.put(_with_prestart(task, prestart))
+        for _ in range(count):
+            task_queue.put(None)
         running: dict[int, str] = {}
         pending = set(by_id)
         try:
