@@ -11,9 +11,9 @@ import pytest
 
 from analysis import load, paths
 from analysis import narrative as nv
-from analysis.build import export
-from analysis.build.spec import UnknownSelectionError, load_spec, select
 from analysis.provinces import mainland, resolve
+from analysis.publish import export
+from analysis.publish.spec import UnknownSelectionError, load_spec, select
 
 REPORTS_FILE = paths.ROOT / "reports.toml"
 NOTEBOOKS = ("cluster_policy", "amoled_industry", "province_profile", "source_audit")
