@@ -191,20 +191,6 @@ def test_english_report_renders_amounts_the_english_way(tmp_path, monkeypatch):
     assert sorted(p.name for p in (tmp_path / "figures").glob("*_en.png"))
 
 
-def test_notebooks_match_the_generator():
-    """tools/make_notebooks.py and the committed notebooks have the same cells."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "make_notebooks", paths.ROOT / "tools" / "make_notebooks.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    for name, cells in module.NOTEBOOKS_CELLS.items():
-        committed = [c.source for c in _notebook(name).cells]
-        assert committed == cells, f"{name}: run tools/make_notebooks.py and update the notebook"
-
-
 def test_notebook_paths_are_relative():
     for name in NOTEBOOKS:
         text = (paths.NOTEBOOKS / f"{name}.ipynb").read_text(encoding="utf-8")
