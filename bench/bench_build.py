@@ -38,10 +38,10 @@ import threading
 import time
 from pathlib import Path
 
-from analysis.build.engine import BuildOptions, Context
-from analysis.build.jobs import make_jobs
-from analysis.build.spec import load_spec, select
 from analysis.paths import ROOT
+from analysis.publish.engine import BuildOptions, Context
+from analysis.publish.jobs import make_jobs
+from analysis.publish.spec import load_spec, select
 
 BIN = Path(sys.executable).parent
 FIXTURES = ROOT / "tests" / "fixtures" / "build"

@@ -17,11 +17,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from analysis.build import export
-from analysis.build.engine import BuildOptions, Context, build, update_notebooks
-from analysis.build.execute import Result
-from analysis.build.progress import QUIET
-from analysis.build.spec import load_spec
+from analysis.publish import export
+from analysis.publish.engine import BuildOptions, Context, build, update_notebooks
+from analysis.publish.execute import Result
+from analysis.publish.progress import QUIET
+from analysis.publish.spec import load_spec
 
 FIXTURE = Path(__file__).parent / "fixtures" / "build"
 ALL_JOBS = ["chart.zh", "chart.en", "fragile.1", "fragile.0"]
@@ -283,7 +283,7 @@ def test_interrupted_build_leaves_no_partial_file_and_resumes(tmp_path) -> None:
     # The engine in its own process, as `analysis build` runs it (the CLI only parses options).
     script = (
         "import sys; from pathlib import Path\n"
-        "from analysis.build.engine import BuildOptions, build\n"
+        "from analysis.publish.engine import BuildOptions, build\n"
         f"project = Path({str(project)!r})\n"
         "options = BuildOptions(reports_file=project / 'reports.toml', jobs=1,\n"
         "    package_dir=project / 'package')\n"
@@ -396,7 +396,7 @@ def test_dask_executor_on_a_local_cluster_gives_the_same_bytes(built, tmp_path) 
 
 
 def test_a_broken_template_process_falls_back_to_a_new_kernel(tmp_path, monkeypatch) -> None:
-    from analysis.build import execute, zygote
+    from analysis.publish import execute, zygote
 
     project = copy_project(tmp_path / "project")
     monkeypatch.setattr(zygote, "interpreter", lambda argv: ["/bin/false"])
@@ -432,7 +432,7 @@ def test_a_broken_template_process_falls_back_to_a_new_kernel(tmp_path, monkeypa
 
 
 def test_a_kernel_that_dies_at_start_is_retried_once(tmp_path, monkeypatch) -> None:
-    from analysis.build import execute
+    from analysis.publish import execute
 
     project = copy_project(tmp_path / "project")
     notebook = project / "notebooks" / "fragile.ipynb"

@@ -10,8 +10,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from analysis.build import export
-from analysis.build.execute import normalise_notebook
+from analysis.publish import export
+from analysis.publish.execute import normalise_notebook
 
 # A 2x2 PNG, enough to check that figures are embedded, not linked.
 PNG = (
@@ -202,7 +202,7 @@ def test_normalise_removes_volatile_metadata_and_numbers_cells() -> None:
 
 _PDF_IN_A_WORKER = """
 import os, sys
-from analysis.build import export
+from analysis.publish import export
 page = open(sys.argv[1], encoding="utf-8").read()
 data = export.render_pdf(page, base_url=sys.argv[2])
 assert data.startswith(b"%PDF")

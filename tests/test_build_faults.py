@@ -21,9 +21,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from analysis.build import execute
-from analysis.build.engine import BuildOptions, build
-from analysis.build.progress import QUIET
+from analysis.publish import execute
+from analysis.publish.engine import BuildOptions, build
+from analysis.publish.progress import QUIET
 
 KERNELSPEC = {"display_name": "Python (analysis)", "language": "python", "name": "analysis"}
 NOTEBOOKS = {
@@ -290,7 +290,7 @@ def test_the_kernels_of_a_killed_worker_die_with_it(tmp_path) -> None:
 
 _ORPHAN = """\
 import os, signal, sys, time
-from analysis.build import zygote
+from analysis.publish import zygote
 
 zygote._set_pdeathsig = lambda signum: False  # as on macOS: only the parent watch is left
 parent = os.getpid()
@@ -339,7 +339,7 @@ def test_the_parent_watch_ends_a_process_whose_parent_died(tmp_path, how) -> Non
 @pytest.mark.parametrize("proc", [True, False])
 def test_a_forked_kernel_is_seen_to_end_with_or_without_proc(monkeypatch, proc) -> None:
     """`ForkedProcess.poll` reads /proc on Linux and asks the OS elsewhere (macOS)."""
-    from analysis.build import zygote
+    from analysis.publish import zygote
 
     if proc and not zygote._PROC:
         pytest.skip("no /proc here")

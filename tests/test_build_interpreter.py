@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import platform
 
-from analysis.build import cache, manifest
-from analysis.build.jobs import make_jobs
-from analysis.build.spec import load_spec, select
 from analysis.paths import ROOT
+from analysis.publish import cache, manifest
+from analysis.publish.jobs import make_jobs
+from analysis.publish.spec import load_spec, select
 
 REPORTS_FILE = ROOT / "reports.toml"
 

@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from analysis.build.engine import BuildOptions, build, update_notebooks
-from analysis.build.progress import QUIET
-from analysis.build.spec import load_spec
 from analysis.paths import FIGURES_ENV, ROOT
+from analysis.publish.engine import BuildOptions, build, update_notebooks
+from analysis.publish.progress import QUIET
+from analysis.publish.spec import load_spec
 
 REPORTS_FILE = ROOT / "reports.toml"
 pytestmark = pytest.mark.skipif(not REPORTS_FILE.exists(), reason="no reports.toml yet")

@@ -23,11 +23,11 @@ from pathlib import Path
 import pytest
 
 from analysis import cli
-from analysis.build import engine
-from analysis.build.engine import BuildError, BuildLock, BuildOptions, build, update_notebooks
-from analysis.build.execute import Result
-from analysis.build.progress import QUIET
-from analysis.build.spec import ParamSet, SpecError
+from analysis.publish import engine
+from analysis.publish.engine import BuildError, BuildLock, BuildOptions, build, update_notebooks
+from analysis.publish.execute import Result
+from analysis.publish.progress import QUIET
+from analysis.publish.spec import ParamSet, SpecError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "build"
 ALL_JOBS = ["chart.zh", "chart.en", "fragile.1", "fragile.0"]
@@ -199,7 +199,7 @@ def test_the_lock_names_another_process_and_wait_waits_for_it(project, fake, cap
             sys.executable,
             "-c",
             "import sys, time; from pathlib import Path\n"
-            "from analysis.build.engine import BuildLock\n"
+            "from analysis.publish.engine import BuildLock\n"
             f"lock = BuildLock(Path({str(reports)!r})).acquire()\n"
             "print('locked', flush=True); sys.stdin.readline(); time.sleep(0.5)\n",
         ],
@@ -445,7 +445,7 @@ def test_update_notebooks_check_writes_nothing(project, fake) -> None:
 
 
 def test_more_jobs_than_cores_are_capped_with_a_warning(project, fake) -> None:
-    from analysis.build.executors import default_jobs
+    from analysis.publish.executors import default_jobs
 
     _, text = run(project, jobs=1000)
     assert f"warning: --jobs 1000 is more than the {default_jobs()} core(s)" in text
@@ -453,7 +453,7 @@ def test_more_jobs_than_cores_are_capped_with_a_warning(project, fake) -> None:
 
 
 def test_a_huge_grid_is_refused_without_yes(project, fake, monkeypatch) -> None:
-    from analysis.build import spec as spec_module
+    from analysis.publish import spec as spec_module
 
     values = [f"r{i}" for i in range(3000)]
     monkeypatch.setitem(spec_module.PARAM_SETS, "many", ParamSet(values=lambda: values))

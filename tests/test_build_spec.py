@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from analysis import cli
-from analysis.build.execute import parameters_source, python_literal
-from analysis.build.jobs import make_jobs
-from analysis.build.spec import SpecError, UnknownSelectionError, load_spec, select
+from analysis.publish.execute import parameters_source, python_literal
+from analysis.publish.jobs import make_jobs
+from analysis.publish.spec import SpecError, UnknownSelectionError, load_spec, select
 
 FIXTURE = Path(__file__).parent / "fixtures" / "build"
 

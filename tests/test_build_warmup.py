@@ -8,8 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from analysis.build import zygote
 from analysis.paths import FIGURES_ENV, ROOT
+from analysis.publish import zygote
 
 # Libraries that take a noticeable time to import: a report kernel must find them loaded.
 HEAVY = {
@@ -60,8 +60,8 @@ _RUN_NOTEBOOKS = textwrap.dedent(
     import json, sys
     from pathlib import Path
 
-    from analysis.build import zygote
-    from analysis.build.spec import load_spec
+    from analysis.publish import zygote
+    from analysis.publish.spec import load_spec
 
     spec = load_spec(Path("reports.toml"))
     modules = [m for r in spec.reports.values() for m in r.notebook_info.imports]

@@ -177,7 +177,7 @@ def test_notebook_hook_checks_kernel_tag_and_cell_ids(tmp_path) -> None:
         elif change == "tag":
             edited["cells"][0]["metadata"]["tags"] = []
         else:
-            edited["cells"][1]["id"] = "renamed"
+            edited["cells"][1]["id"] = "Renamed_Cell"  # not ^[a-z0-9][a-z0-9-]*$
         folder = tmp_path / change
         folder.mkdir()
         copies[change] = folder / committed[0].name
@@ -185,7 +185,7 @@ def test_notebook_hook_checks_kernel_tag_and_cell_ids(tmp_path) -> None:
     result = run_hook("notebook-structure", *copies.values())
     assert result.returncode == 1
     lines = result.stderr.splitlines()
-    for change, word in (("kernel", "kernelspec"), ("tag", "parameters"), ("id", "renamed")):
+    for change, word in (("kernel", "kernelspec"), ("tag", "parameters"), ("id", "Renamed_Cell")):
         assert any(ln.startswith(str(copies[change])) and word in ln for ln in lines), change
 
 

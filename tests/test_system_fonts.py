@@ -16,15 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from analysis.build import export
 from analysis.paths import ROOT
+from analysis.publish import export
 
 IMPOSTOR_FAMILY = "Noto Sans CJK SC"
 
 RENDER_PDF = r"""
 import sys
 from nbformat.v4 import new_markdown_cell, new_notebook
-from analysis.build import export
+from analysis.publish import export
 
 cell = new_markdown_cell("# 江苏省先进制造业集群\n\n直骨关门 clusters, 2024: 45 个。")
 cell["id"] = "fonts"  # nbformat draws a random id otherwise

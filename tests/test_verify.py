@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 
 from analysis import cli
-from analysis.build.engine import BuildOptions, build
-from analysis.build.progress import QUIET
-from analysis.build.spec import UnknownSelectionError
-from analysis.build.verify import (
+from analysis.publish.engine import BuildOptions, build
+from analysis.publish.progress import QUIET
+from analysis.publish.spec import UnknownSelectionError
+from analysis.publish.verify import (
     SAMPLE_SEED,
     VerifyOptions,
     VerifyReport,
@@ -203,7 +203,7 @@ def test_stale_reports_are_reported_through_the_command_line(
     argv = ["verify", "--reports-file", str(project / "reports.toml")]
     argv += ["--reports-dir", str(reports), "--sample", "1", "--quiet"]
     # The stand-in for src/analysis, as the other tests use (the CLI has no option for it).
-    import analysis.build.engine as engine
+    import analysis.publish.engine as engine
 
     monkeypatch.setattr(engine, "_package_dir", lambda: project / "package")
     status = cli.main(argv)
@@ -327,7 +327,7 @@ def test_a_missing_integrity_check_is_a_difference_not_a_pass(monkeypatch, tmp_p
 def test_an_interrupted_rebuild_removes_its_folder_and_exits_130(
     published, integrity, monkeypatch
 ) -> None:
-    import analysis.build.engine as engine
+    import analysis.publish.engine as engine
 
     made = []
 
@@ -345,7 +345,7 @@ def test_an_interrupted_rebuild_removes_its_folder_and_exits_130(
 
 
 def test_many_jobs_with_one_problem_are_counted_but_every_file_is_listed() -> None:
-    from analysis.build.verify import JOBS_SHOWN, Finding
+    from analysis.publish.verify import JOBS_SHOWN, Finding
 
     report = VerifyReport()
     detail = "declared in reports.toml, not in the manifest"

@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .build.cli import add_arguments as add_build_arguments
 from .errors import AnalysisError
+from .publish.cli import add_arguments as add_build_arguments
 
 if TYPE_CHECKING:
     from .facts.validation import SchemaValidator
@@ -126,14 +126,14 @@ def _cmd_geometry(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from .build.cli import main as build_main
+    from .publish.cli import main as build_main
 
     return build_main(args)
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from .build.progress import NORMAL, QUIET
-    from .build.verify import VerifyOptions, verify
+    from .publish.progress import NORMAL, QUIET
+    from .publish.verify import VerifyOptions, verify
 
     report = verify(
         VerifyOptions(

@@ -11,6 +11,15 @@ class InputError(AnalysisError):
     """A raw or curated input file is missing, malformed, or does not match its record."""
 
 
+class SchemaValidationError(InputError):
+    """A fact table that does not match its schema.
+
+    Defined here rather than in `facts.schemas` (which imports pandas and pandera) so that
+    `facts.validation` can raise it without that cost, and neither of the two imports the other
+    to get it (`facts.schemas` and `facts.validation` re-export it).
+    """
+
+
 class UnknownProvinceError(AnalysisError, KeyError):
     """A name that is not a province-level unit or a known alias of one."""
 

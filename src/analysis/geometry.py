@@ -43,7 +43,7 @@ from .paths import GEOMETRY, GEOMETRY_ORIGIN, PROVINCES, relative
 from .provinces import all_provinces
 
 # What the functions below import when first called: a report kernel imports these ahead of
-# time (`analysis.build.zygote.warm_up`), while `import analysis.geometry` itself stays cheap.
+# time (`analysis.publish.zygote.warm_up`), while `import analysis.geometry` itself stays cheap.
 WARM_IMPORTS = ("geopandas",)
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -37,7 +37,7 @@ def figures_dir() -> Path:
     imported this module long before the kernel's environment existed. `analysis build` sets
     the variable for every kernel it starts, to a staging folder of that kernel alone; the
     worker sends what the notebook saved there back with the job's result and the engine writes
-    it into `<reports-dir>/figures/` (`analysis.build.execute`). In JupyterLab, the variable is
+    it into `<reports-dir>/figures/` (`analysis.publish.execute`). In JupyterLab, the variable is
     normally unset and charts go to reports/figures/ of the checkout, as before.
 
     The value must be an absolute path: a kernel runs in the notebooks' folder, not in the

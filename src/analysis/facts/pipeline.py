@@ -18,7 +18,14 @@ from ..corpus.model import ARTICLES_FILE, AUDIT_FILE, PARAGRAPHS_FILE, SENTENCES
 from ..errors import InputError
 from ..io import StagedFolder, check_output_dir, publish
 from ..paths import PROCESSED, RAW, relative
-from .checks import Check, ConsistencyError, failure_message, run_checks
+from .checks import (
+    CONSISTENCY_CHECKS,
+    Check,
+    ConsistencyError,
+    failure_message,
+    load_checks,
+    run_checks,
+)
 from .coverage import MentionStatus, classify, coverage_counts
 from .glossary import GLOSSARY, load_glossary
 from .mentions import MENTION_RULES, extract, load_lexicon
@@ -216,7 +223,7 @@ def build(processed_dir: Path = PROCESSED, raw_dir: Path = RAW, validate: bool =
     mentions = {s.id: extract(s.text, s.id, lexicon) for s in sentences}
     extraction = apply_rules(rules, sentences, mentions, glossary)
     statuses = classify(sentences, mentions, extraction.usage, lexicon)
-    checks = run_checks(extraction.rows, sentences)
+    checks = run_checks(extraction.rows, sentences, load_checks(raw_dir / CONSISTENCY_CHECKS.name))
     failed = [c for c in checks if c.result == "fail"]
     if failed:
         raise ConsistencyError(failure_message(failed))

@@ -14,8 +14,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
+from ..errors import SchemaValidationError
 from .tables import BY_NAME, PANDAS_DTYPES, Column, Table
-from .validation import SchemaValidationError
 
 __all__ = ["PANDAS_DTYPES", "SchemaValidationError", "frame", "schema", "validate"]
 

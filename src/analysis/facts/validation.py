@@ -23,13 +23,10 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..errors import AnalysisError, InputError
+from ..errors import AnalysisError, SchemaValidationError
 from .tables import ALL_TABLES
 
-
-class SchemaValidationError(InputError):
-    """A fact table that does not match its schema."""
-
+__all__ = ["SchemaValidationError", "SchemaValidator", "background_default", "validate_tables"]
 
 Tables = Mapping[str, Sequence[Mapping[str, object]]]
 

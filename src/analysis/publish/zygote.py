@@ -270,7 +270,7 @@ class Zygote:
     def __init__(
         self, python: Sequence[str], modules: Sequence[str], env: dict[str, str], cwd: str
     ) -> None:
-        code = "import json, sys\nfrom analysis.build.zygote import serve\n"
+        code = "import json, sys\nfrom analysis.publish.zygote import serve\n"
         code += "serve(json.loads(sys.argv[1]), int(sys.argv[2]))\n"
         self.process = subprocess.Popen(
             [*python, "-c", code, json.dumps(list(modules)), str(os.getpid())],

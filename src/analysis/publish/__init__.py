@@ -1,5 +1,9 @@
 """The build engine behind `analysis build` (`make reports`): notebooks in, reports out.
 
+The package is `publish`, not `build`, although the command keeps its name: a folder called
+`build/` is what setuptools and most tools treat as disposable output (ignore templates,
+pytest's `norecursedirs`), so the engine's source would be skipped by whatever skips those.
+
 One module per job of the pipeline, after papermill's layout:
 
 - `spec`       reads and validates `reports.toml` and each notebook's parameters cell
@@ -14,7 +18,7 @@ One module per job of the pipeline, after papermill's layout:
 - `manifest`, `index`, `progress`   the run record, `reports/index.html` and the console
 - `engine`     ties them together; `cli` is the argument parser of `analysis build`
 
-`import analysis.build` is cheap: papermill, nbconvert and WeasyPrint are imported only in the
+`import analysis.publish` is cheap: papermill, nbconvert and WeasyPrint are imported only in the
 worker processes that execute and export notebooks.
 
 Outputs (all under reports/, written atomically; the same inputs give the same bytes):

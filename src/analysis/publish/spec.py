@@ -2,7 +2,7 @@
 
 Everything here runs before any kernel starts and imports only the standard library, so a typo
 costs a fraction of a second and a clear message (the format is documented in
-`analysis.build`).
+`analysis.publish`).
 """
 
 from __future__ import annotations
@@ -415,7 +415,7 @@ def load_spec(path: Path) -> Spec:
     if not path.is_file():
         raise SpecError(
             f"{path} does not exist: the build needs the list of reports (see the docstring of "
-            "analysis.build for the format), or pass --reports-file PATH."
+            "analysis.publish for the format), or pass --reports-file PATH."
         )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
