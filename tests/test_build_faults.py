@@ -367,8 +367,8 @@ def fork():
     return real_fork()
 
 os.fork = fork
-from analysis.build.engine import BuildOptions, build
-from analysis.build.progress import QUIET
+from analysis.publish.engine import BuildOptions, build
+from analysis.publish.progress import QUIET
 project = Path(sys.argv[1])
 options = BuildOptions(reports_file=project / "reports.toml", verbosity=QUIET, jobs=2,
                        package_dir=project / "package", only=("ok",))
