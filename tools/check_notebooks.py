@@ -15,7 +15,9 @@ the generator does not know is one), 2 for a path that is not a file.
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
+import tomllib
 from pathlib import Path
 
 import nbformat
@@ -32,9 +34,35 @@ def _generator():
     return module
 
 
+def _extra_notebooks() -> set[Path]:
+    """reports.toml `[notebooks] extra`: committed notebooks that are edited by hand, not
+    written by the generator (the start-here notebook)."""
+    spec = tomllib.loads((ROOT / "reports.toml").read_text(encoding="utf-8"))
+    return {(ROOT / name).resolve() for name in spec.get("notebooks", {}).get("extra", [])}
+
+
+def _extra_problems(path: Path, nb, generator) -> list[str]:
+    """A hand-edited notebook: the project kernel, a `parameters` cell, readable unique ids."""
+    found = []
+    if nb.metadata.get("kernelspec") != generator.KERNELSPEC:
+        found.append(f"{path}: kernelspec is {dict(nb.metadata.get('kernelspec') or {})}")
+    if not any("parameters" in c.metadata.get("tags", []) for c in nb.cells):
+        found.append(f"{path}: no cell is tagged `parameters`")
+    ids = [cell.get("id") or "" for cell in nb.cells]
+    bad = [i for i in ids if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", i)]
+    if bad or len(set(ids)) != len(ids):
+        found.append(f"{path}: cell ids {bad or ids} are not unique readable ids ([a-z0-9-])")
+    return found
+
+
 def problems(path: Path, generator) -> list[str]:
     """What differs between the notebook at `path` and what the generator writes for it."""
     stem = path.stem
+    if path.resolve() in _extra_notebooks():
+        try:
+            return _extra_problems(path, nbformat.read(path, as_version=4), generator)
+        except Exception as exc:  # nbformat raises several kinds; the message is what matters
+            return [f"{path}: not a valid notebook ({exc})"]
     if stem not in generator.NOTEBOOKS_CELLS:
         known = ", ".join(sorted(generator.NOTEBOOKS_CELLS))
         return [f"{path}: not a notebook tools/make_notebooks.py writes (known: {known})"]
