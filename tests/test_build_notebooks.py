@@ -53,8 +53,19 @@ def repository_reports_untouched():
 
 
 def committed_notebooks() -> list[Path]:
+    """The reports' notebooks and the other committed ones ([notebooks] extra: explore.ipynb)."""
     spec = load_spec(REPORTS_FILE)
-    return sorted({report.notebook.resolve() for report in spec.reports.values()})
+    notebooks = [*spec.reports.values(), *spec.extra]
+    return sorted({report.notebook.resolve() for report in notebooks})
+
+
+def test_every_committed_notebook_is_run_and_checked() -> None:
+    """A notebook in notebooks/ that reports.toml does not name would be committed with
+    outputs that nothing runs or compares."""
+    assert committed_notebooks() == sorted(
+        p.resolve() for p in (ROOT / "notebooks").glob("*.ipynb")
+    )
+    assert ROOT / "notebooks" / "explore.ipynb" in committed_notebooks()
 
 
 def test_committed_notebooks_pass_nbval_strict(tmp_path, repository_reports_untouched) -> None:

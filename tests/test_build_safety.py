@@ -465,3 +465,33 @@ def test_a_huge_grid_is_refused_without_yes(project, fake, monkeypatch) -> None:
     stream = io.StringIO()
     engine._check_selection_size(None, 1200, options(project, yes=True), stream)
     assert stream.getvalue().startswith("1200 jobs selected")
+
+
+def test_update_notebooks_runs_the_extra_notebooks_unless_reports_are_chosen(project, fake) -> None:
+    """[notebooks] extra (the start-here notebook) is run and compared like the reports'
+    notebooks, with its default parameters; `--only` names reports and leaves it out."""
+    shutil.copy(project / "notebooks" / "chart.ipynb", project / "notebooks" / "explore.ipynb")
+    spec = project / "reports.toml"
+    spec.write_text(
+        spec.read_text("utf-8") + '[notebooks]\nextra = ["notebooks/explore.ipynb"]\n', "utf-8"
+    )
+    assert update_notebooks(options(project), check=True) == 0
+    assert fake.executor.ran == ["chart", "fragile", "explore"]
+    fake.executor.ran = []
+    assert update_notebooks(options(project, only=("chart",)), check=True) == 0
+    assert fake.executor.ran == ["chart"]
+
+    # A run that gives other outputs: --check names the notebook, the update rewrites it.
+    produced = fake.executor.result
+
+    def result(task) -> Result:
+        if task.job_id != "explore":
+            return produced(task)
+        return Result(task.job_id, True, notebook=b'{"nb": "explore"}\n', log="ok\n")
+
+    fake.executor.result = result
+    stream = io.StringIO()
+    assert update_notebooks(options(project, stream=stream), check=True) == 1
+    assert "explore.ipynb: differs from what the code produces" in stream.getvalue()
+    assert update_notebooks(options(project)) == 0
+    assert (project / "notebooks" / "explore.ipynb").read_bytes() == b'{"nb": "explore"}\n'

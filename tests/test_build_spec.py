@@ -286,3 +286,32 @@ def test_a_bad_citation_names_the_entry(project: Path, source: str, expected: li
 def test_a_folder_given_as_the_reports_file_is_named_as_a_folder(project: Path) -> None:
     with pytest.raises(SpecError, match=r"is a folder, not a file: --reports-file takes"):
         load_spec(project)
+
+
+def test_extra_notebooks_are_read_but_are_no_reports(project: Path) -> None:
+    notebook(project / "notebooks" / "explore.ipynb", 'province = "江苏"')
+    text = (project / "reports.toml").read_text(encoding="utf-8")
+    spec = load_spec(
+        write_spec(project, text + '[notebooks]\nextra = ["notebooks/explore.ipynb"]\n')
+    )
+    (extra,) = spec.extra
+    assert (extra.name, extra.kernel, extra.formats, extra.grid) == ("explore", "analysis", (), ())
+    assert extra.notebook_info.params["province"].default == "江苏"
+    assert "explore" not in spec.reports
+    assert ids(spec) == ["chart.zh", "chart.en", "fragile.1", "fragile.0"]  # no job for it
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ('extra = ["notebooks/chart.ipynb"]', "notebooks/chart.ipynb is listed twice, or is a"),
+        ('extra = ["notebooks/nope.ipynb"]', "[notebooks]: notebook"),
+        ('extra = "notebooks/x.ipynb"', "[notebooks] extra: expected a list of strings"),
+        ('extar = ["notebooks/x.ipynb"]', "unknown key 'extar' (did you mean 'extra'?)"),
+    ],
+)
+def test_a_bad_extra_notebook_entry_is_named(project: Path, extra: str, expected: str) -> None:
+    text = (project / "reports.toml").read_text(encoding="utf-8")
+    with pytest.raises(SpecError) as info:
+        load_spec(write_spec(project, f"{text}[notebooks]\n{extra}\n"))
+    assert expected in str(info.value)

@@ -39,7 +39,28 @@ python_version=$("$PYTHON" -c 'import sys; print(sys.version)')
 # macOS has shasum rather than sha256sum.
 if command -v sha256sum >/dev/null 2>&1; then sha256=(sha256sum); else sha256=(shasum -a 256); fi
 want=$( { cat "$LOCK" pyproject.toml; echo "$python_version"; } | "${sha256[@]}" | cut -d' ' -f1)
+
+# JupyterLab's defaults for this project, as an overrides file inside the venv (JupyterLab reads
+# <sys.prefix>/share/jupyter/lab/settings/overrides.d/*.json before the user's own settings, so a
+# researcher can still change them): no prompt to fetch Jupyter news and no update check, both
+# of which would reach the network. Written on every run, even a no-op one, when it differs, so
+# that a .venv made before this setting gets it without a re-sync.
+LAB_OVERRIDES="$VENV/share/jupyter/lab/settings/overrides.d/analysis.json"
+lab_overrides() {
+  local text='{
+  "@jupyterlab/apputils-extension:notification": {
+    "fetchNews": "false",
+    "checkForUpdates": false
+  }
+}'
+  if [ "$(cat "$LAB_OVERRIDES" 2>/dev/null)" != "$text" ]; then
+    mkdir -p "$(dirname "$LAB_OVERRIDES")"
+    printf '%s\n' "$text" > "$LAB_OVERRIDES"
+  fi
+}
+
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
+  lab_overrides
   exit 0
 fi
 
@@ -64,5 +85,6 @@ uv_version=$(sed -n 's/^uv==\([0-9.]*\).*/\1/p' "$LOCK" | head -n1)
 # without any global Jupyter configuration.
 "$VENV/bin/python" -m ipykernel install --sys-prefix --name analysis \
   --display-name "Python (analysis)" >/dev/null
+lab_overrides
 echo "$want" > "$STAMP"
 echo "bootstrap: done" >&2

@@ -84,6 +84,10 @@ the job id) or "@name", a named set: "@mainland" is the 31 mainland provinces
 (`analysis.provinces.mainland()`, values are the short Chinese names, aliases given on the
 command line are resolved with `analysis.provinces.resolve`).
 
+    [notebooks]                     # optional: notebooks that are not reports (no HTML, PDF)
+    extra = ["notebooks/explore.ipynb"]   # run and committed with the reports' notebooks by
+                                    # `analysis build --update-notebooks`, default parameters
+
 Every grid parameter must be assigned in the notebook's cell tagged `parameters`, with a value
 of the same type; an annotation `lang: Literal["zh", "en"] = "zh"` also restricts its values.
 Optional per report: `formats`, `kernel`, `inputs` (replace the defaults), `source` (replaces

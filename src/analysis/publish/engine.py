@@ -892,6 +892,8 @@ def update_notebooks(options: BuildOptions, *, check: bool = False) -> int:
     notebooks: dict[Path, Any] = {}
     for name in names:
         notebooks.setdefault(spec.reports[name].notebook.resolve(), spec.reports[name])
+    for extra in () if options.only else spec.extra:  # [notebooks] extra: not reports
+        notebooks[extra.notebook.resolve()] = extra
     warm = list(dict.fromkeys(m for r in notebooks.values() for m in r.notebook_info.imports))
     if options.executor == "local":
         check_kernels(spec, [Job(r, {}, r.name) for r in notebooks.values()])

@@ -26,7 +26,7 @@ DEFAULT_KERNEL = "analysis"
 DEFAULT_INPUTS = ("data/raw/**", "data/processed/**")
 LANG = "lang"
 
-_TOP_KEYS = ("defaults", "site", "source", "reports")
+_TOP_KEYS = ("defaults", "site", "source", "reports", "notebooks")
 _DEFAULT_KEYS = ("formats", "kernel", "inputs")
 _REPORT_KEYS = ("notebook", "title", "params", "formats", "kernel", "inputs", "source")
 _SITE_KEYS = ("title",)
@@ -271,6 +271,8 @@ class Spec:
     reports: dict[str, ReportSpec]
     site_title: dict[str, str] = field(default_factory=dict)
     source: dict[str, str] = field(default_factory=dict)
+    # `[notebooks] extra`: committed notebooks that are not reports (see `_extra_notebooks`).
+    extra: tuple[ReportSpec, ...] = ()
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:
@@ -460,7 +462,43 @@ def load_spec(path: Path) -> Spec:
             source=_citation(entry.get("source"), f"{where} source") or source,
         )
     site_title = _text_by_lang(site.get("title"), f"{name} [site] title")
-    return Spec(path, root, reports, site_title, source)
+    extra = _extra_notebooks(data.get("notebooks", {}), root, default_kernel, reports, name)
+    return Spec(path, root, reports, site_title, source, extra)
+
+
+def _extra_notebooks(
+    table: Any, root: Path, kernel: str, reports: Mapping[str, ReportSpec], name: str
+) -> tuple[ReportSpec, ...]:
+    """`[notebooks] extra = ["notebooks/explore.ipynb"]`: notebooks that are no report but are
+    committed with their outputs like the reports' (the start-here notebook), so that
+    `analysis build --update-notebooks` runs them too, with their default parameters, and its
+    `--check` and nbval compare them. `analysis build` never builds them into reports."""
+    where = f"{name} [notebooks]"
+    if not isinstance(table, dict):
+        raise SpecError(f'{where}: expected a table such as extra = ["notebooks/x.ipynb"].')
+    _check_keys(table, ("extra",), where)
+    taken = {report.notebook.resolve() for report in reports.values()}
+    extra = []
+    for entry in _str_list(table.get("extra", []), f"{where} extra"):
+        path = root / entry
+        if path.resolve() in taken:
+            raise SpecError(f"{where}: {entry} is listed twice, or is a report's notebook.")
+        taken.add(path.resolve())
+        info = read_notebook(path, where)
+        extra.append(
+            ReportSpec(
+                name=path.stem,
+                notebook=path,
+                notebook_info=info,
+                grid=(),
+                formats=(),
+                kernel=kernel,
+                inputs=(),
+                title={},
+                source={},
+            )
+        )
+    return tuple(extra)
 
 
 # --------------------------------------------------------------------------- selection
