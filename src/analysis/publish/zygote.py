@@ -184,6 +184,19 @@ def warm_up(modules: Sequence[str]) -> list[str]:
     return done
 
 
+def as_in_a_kernel() -> None:
+    """Undo what libraries decided at import time because no kernel existed yet.
+
+    pandas chooses `display.max_columns` when it is imported: 20 inside a Jupyter kernel, 0
+    (fit the width of the terminal) elsewhere. Imported here, before the kernel that will be
+    forked exists, it took itself to be in a terminal, so frames printed as text in a report
+    differed from those of a plain kernel (and of nbval's run of the committed notebooks).
+    """
+    pandas = sys.modules.get("pandas")
+    if pandas is not None:
+        pandas.set_option("display.max_columns", 20)
+
+
 def serve(modules: Sequence[str], parent: int = 0) -> None:
     """The zygote's main loop: import, then fork one kernel per request line on stdin.
 
@@ -195,6 +208,7 @@ def serve(modules: Sequence[str], parent: int = 0) -> None:
     me = os.getpid()
     warm_up(KERNEL_MODULES)
     warm_up(modules)
+    as_in_a_kernel()
     signal.signal(signal.SIGCHLD, _reap)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build decides what Ctrl-C means
     print(json.dumps({"ready": True}), flush=True)
