@@ -41,7 +41,7 @@ def amoled_indicators(indicators: pd.DataFrame, lang: str, save: bool = True) ->
     fig, (top, bottom) = plt.subplots(
         2, 1, figsize=(kit.WIDTH_IN, 4.3), gridspec_kw={"height_ratios": [4, 1.25]}
     )
-    scale = lang.words["charts"]["amoled_amounts"]["per_axis_unit"]  # 亿元 per unit of the axis
+    scale = lang.fmt["amount_axis_unit"]  # 亿元 per unit of the value axis
     labels = []
     for row in rows:
         text = kit.wrap(indicator_label(row, lang), lang, 30, 16)
