@@ -29,6 +29,10 @@ from .lang import check_lang
 from .timeline import policy_timeline
 from .values import is_missing
 
+# What the functions below import when first called (matplotlib, the maps' geometry): a report
+# kernel imports these ahead of time (`analysis.build.zygote.warm_up`).
+WARM_IMPORTS = ("analysis.report.chart_kit",)
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from matplotlib.axes import Axes
