@@ -59,6 +59,20 @@ def _strategy_item(row: dict[str, Any], lang: str) -> str:
     return words.get(str(row["item"])) or capitalised(row_label(row, "label", lang), lang)
 
 
+def _cluster_bars(
+    ax: Axes, labels: list[str], frame: pd.DataFrame, chart: str, lang: str, colors: Any = None
+) -> None:
+    """Bars of the frame's `clusters`, with the x label of chart template `charts.<chart>`."""
+    kit.hbar(
+        ax,
+        labels,
+        list(frame["clusters"]),
+        xlabel=kit.chart_text(f"{chart}.xlabel", lang),
+        value_labels=[format_number(v, lang) for v in frame["clusters"]],
+        colors=colors,
+    )
+
+
 def winners_by_industry(by_industry: pd.DataFrame, lang: str, save: bool = True) -> Figure:
     """Bar chart of the national competition's winning clusters by industry (`by_industry`, a
     `views.winners_by_industry()` frame), in the frame's order."""
@@ -71,13 +85,7 @@ def winners_by_industry(by_industry: pd.DataFrame, lang: str, save: bool = True)
     ]
     lines = max(label.count("\n") + 1 for label in labels)
     fig, ax = plt.subplots(figsize=(kit.WIDTH_IN, kit.height_for(len(frame), lines)))
-    kit.hbar(
-        ax,
-        labels,
-        list(frame["clusters"]),
-        xlabel=kit.chart_text("industry.xlabel", lang),
-        value_labels=[format_number(v, lang) for v in frame["clusters"]],
-    )
+    _cluster_bars(ax, labels, frame, "industry", lang)
     ax.set_title(kit.chart_text("industry.title", lang))
     return kit.finish(fig, "cluster_winners_by_industry", lang, frame, save)
 
@@ -92,14 +100,7 @@ def winners_by_province(by_province: pd.DataFrame, lang: str, save: bool = True)
     fig, ax = plt.subplots(figsize=(kit.WIDTH_IN, kit.height_for(len(frame))))
     region_order = list(v.REGION_ORDER)
     colors = [kit.palette(region_order.index(r)) for r in frame["region_zh"]]
-    kit.hbar(
-        ax,
-        labels,
-        list(frame["clusters"]),
-        xlabel=kit.chart_text("province.xlabel", lang),
-        value_labels=[format_number(v, lang) for v in frame["clusters"]],
-        colors=colors,
-    )
+    _cluster_bars(ax, labels, frame, "province", lang, colors)
     from matplotlib.patches import Patch
 
     present = [r for r in region_order if r in set(frame["region_zh"])]

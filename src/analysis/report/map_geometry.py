@@ -96,7 +96,10 @@ class MapData:
 
         lons = [70.0 + i * 0.5 for i in range(141)]  # 70°E-140°E, dense enough to follow the arc
         ring = [_project(lon, lat) for lon in lons] + [_project(lon, 60.0) for lon in lons[::-1]]
-        keep = shapely.Polygon(ring)
+        return self.clipped(shapely.Polygon(ring))
+
+    def clipped(self, keep: Any) -> MapData:
+        """The part of the map inside the polygon `keep` (empty parts dropped)."""
         units = {code: geom.intersection(keep) for code, geom in self.units.items()}
         lines = [line.intersection(keep) for line in self.lines]
         return MapData(
@@ -110,14 +113,7 @@ def _within(data: MapData, box: tuple[float, float, float, float]) -> MapData:
     """The part of the map inside `box` (the inset would otherwise carry all of China)."""
     import shapely
 
-    keep = shapely.box(*box)
-    units = {code: geom.intersection(keep) for code, geom in data.units.items()}
-    lines = [line.intersection(keep) for line in data.lines]
-    return MapData(
-        units={code: geom for code, geom in units.items() if not geom.is_empty},
-        lines=[line for line in lines if not line.is_empty],
-        outline=data.outline.intersection(keep),
-    )
+    return data.clipped(shapely.box(*box))
 
 
 def _load_map_data(geometry: gpd.GeoDataFrame | None) -> MapData:

@@ -218,35 +218,40 @@ def materials(materials: list[dict[str, Any]], lang: str) -> dict[str, Any]:
     return _view(frame, _caption("materials", lang), rows_, lang, ("number",))
 
 
+def _named_by_kind(
+    rows: list[dict[str, Any]], lang: str, *, kind: str, labels: str, name: str, caption: str
+) -> dict[str, Any]:
+    """A list of names (`<name>_zh`/`_en`) with the reviewed label (`[labels.<labels>]`) of
+    each row's `kind` column: the companies by role, the technologies by kind."""
+    words_ = words(lang, labels)
+    out = [
+        {
+            kind: words_.get(str(r[kind]), str(r[kind])),
+            name: with_original(r, name, lang),
+        }
+        for r in rows
+    ]
+    return _view(_frame(out, [kind, name], lang), _caption(caption, lang), rows, lang)
+
+
 def companies(companies: list[dict[str, Any]], lang: str) -> dict[str, Any]:
     """The companies the AMOLED article names (display_companies rows), by role."""
-    roles = words(lang, "roles")
-    rows_ = companies
-    rows = [
-        {
-            "role": roles.get(str(r["role"]), str(r["role"])),
-            "company": with_original(r, "company", lang),
-        }
-        for r in rows_
-    ]
-    frame = _frame(rows, ["role", "company"], lang)
-    return _view(frame, _caption("companies", lang), rows_, lang)
+    return _named_by_kind(
+        companies, lang, kind="role", labels="roles", name="company", caption="companies"
+    )
 
 
 def technologies(technologies: list[dict[str, Any]], lang: str) -> dict[str, Any]:
     """Technology breakthroughs and screen forms the AMOLED article lists (rows of
     amoled_technology_breakthroughs)."""
-    kinds = words(lang, "tech_kinds")
-    rows_ = technologies
-    rows = [
-        {
-            "kind": kinds.get(str(r["kind"]), str(r["kind"])),
-            "technology": with_original(r, "technology", lang),
-        }
-        for r in rows_
-    ]
-    frame = _frame(rows, ["kind", "technology"], lang)
-    return _view(frame, _caption("technologies", lang), rows_, lang)
+    return _named_by_kind(
+        technologies,
+        lang,
+        kind="kind",
+        labels="tech_kinds",
+        name="technology",
+        caption="technologies",
+    )
 
 
 # --------------------------------------------------------------------------------------------
