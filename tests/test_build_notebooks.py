@@ -113,7 +113,7 @@ def test_a_real_job_built_twice_gives_the_same_bytes(
     charted = [
         report
         for report in spec.reports.values()
-        if "analysis.figures" in report.notebook_info.imports
+        if "analysis.report.charts" in report.notebook_info.imports
         and all(entry.name == "lang" or not entry.varies for entry in report.grid)
     ]
     report = charted[-1]

@@ -18,9 +18,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import shapely  # noqa: E402
 from matplotlib.text import Annotation, Text  # noqa: E402
 
-from analysis import chinamap, style  # noqa: E402
 from analysis.errors import UnknownProvinceError  # noqa: E402
 from analysis.provinces import all_provinces, resolve  # noqa: E402
+from analysis.report import map_geometry, map_labels, style  # noqa: E402
+from analysis.report import maps as chinamap  # noqa: E402
 
 ALL_CODES = {unit.adcode for unit in all_provinces()}
 SMALL_NORTH = (110000, 120000, 130000)  # Beijing, Tianjin, Hebei
@@ -112,15 +113,15 @@ def test_inset_frames_the_south_china_sea(maps):
         *main.transData.inverted().transform([box.x0, box.y0]),
         *main.transData.inverted().transform([box.x1, box.y1]),
     )
-    outline = chinamap._load_map_data(None).north_of(chinamap.MAIN_SOUTH_LAT).outline
+    outline = map_geometry._load_map_data(None).north_of(map_geometry.MAIN_SOUTH_LAT).outline
     assert not outline.intersects(shapely.box(x0, y0, x1, y1))
     # Nothing is clipped: the islands down to Zengmu Ansha and the whole line are in view.
-    data = chinamap._load_map_data(None)
+    data = map_geometry._load_map_data(None)
     hx0, hy0, hx1, hy1 = shapely.union_all([data.units[460000], *data.lines]).bounds
     (vx0, vx1), (vy0, vy1) = inset.get_xlim(), inset.get_ylim()
     assert vx0 <= hx0 and hx1 <= vx1 and vy0 <= hy0 and hy1 <= vy1
     # The main map is cut south of Hainan: nothing of the Nansha islands is drawn there.
-    assert main.get_ylim()[0] > chinamap._project(112.0, 10.0)[1]
+    assert main.get_ylim()[0] > map_geometry._project(112.0, 10.0)[1]
 
 
 def test_no_data_units_get_the_no_data_style(maps):
@@ -164,11 +165,11 @@ def test_numeric_fill_darkens_with_the_value_and_labels_stay_legible(maps):
     fig = maps["numeric_zh"]
     units, labels = _units(_main_axes(fig)), _labels(fig)
     by_value = sorted((v, resolve(k).adcode) for k, v in VALUES.items())
-    lum = [chinamap._luminance(units[code].get_facecolor()) for _, code in by_value]
+    lum = [map_labels.luminance(units[code].get_facecolor()) for _, code in by_value]
     assert all(a >= b for a, b in zip(lum, lum[1:], strict=False)) and lum[0] > lum[-1]
     darkest, lightest = by_value[-1][1], by_value[0][1]
     assert matplotlib.colors.to_hex(labels[darkest].get_color()) == "#ffffff"
-    assert matplotlib.colors.to_hex(labels[lightest].get_color()) == chinamap.DARK_TEXT.lower()
+    assert matplotlib.colors.to_hex(labels[lightest].get_color()) == map_labels.DARK_TEXT.lower()
     # Every label has a halo, so it reads on any fill.
     assert all(t.get_path_effects() for t in labels.values())
     colorbar = next(a for a in _main_axes(fig).child_axes if a.get_gid() == "colorbar")
@@ -257,7 +258,7 @@ def test_bad_values_are_refused():
 
 def test_import_is_light():
     code = (
-        "import sys, analysis.chinamap, analysis.style; "
+        "import sys, analysis.report.maps, analysis.report.style; "
         "heavy = {'matplotlib', 'pandas', 'geopandas', 'shapely', 'numpy'} & set(sys.modules); "
         "assert not heavy, heavy"
     )
@@ -272,8 +273,8 @@ _MAP_SCRIPT = textwrap.dedent(
     import matplotlib
     matplotlib.use("Agg")
 
-    from analysis.chinamap import province_map
-    from analysis.style import save_figure
+    from analysis.report.maps import province_map
+    from analysis.report.style import save_figure
 
     fig = province_map(
         {"江苏": 3, "广东": 5, "北京": 1, "Tianjin": 0},

@@ -11,10 +11,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from analysis import figures, load, paths  # noqa: E402
-from analysis import narrative as nv  # noqa: E402
+from analysis import load, paths  # noqa: E402
 from analysis.errors import UnknownProvinceError  # noqa: E402
-from analysis.style import missing_glyphs  # noqa: E402
+from analysis.report import (
+    chart_kit,  # noqa: E402
+    views,  # noqa: E402
+)
+from analysis.report import charts as figures  # noqa: E402
+from analysis.report import lang as lg  # noqa: E402
+from analysis.report.style import missing_glyphs  # noqa: E402
 
 CHARTS = (
     "policy_timeline",
@@ -30,6 +35,27 @@ MAPS = ("winners_map", "cluster_terms_map")
 LANGS = ("zh", "en")
 
 
+def _frames(name):
+    """The frames a report notebook hands chart `name`, from the views."""
+    by_province = views.winners_by_province()
+    return {
+        "policy_timeline": lambda: (views.timeline(),),
+        "winners_by_industry": lambda: (views.winners_by_industry(),),
+        "winners_by_province": lambda: (by_province,),
+        "region_split": lambda: (views.winners_by_region(),),
+        "strategy_comparison": lambda: (views.strategies(), by_province),
+        "amoled_indicators": lambda: (views.indicators("amoled_indicators"),),
+        "localisation_gap": lambda: (views.indicators("amoled_indicators"),),
+        "equipment_concentration": lambda: (views.equipment(),),
+        "winners_map": lambda: (by_province,),
+        "cluster_terms_map": lambda: (views.cluster_terms(), views.terms_summary()),
+    }[name]()
+
+
+def draw(name, lang):
+    return getattr(figures, name)(*_frames(name), lang)
+
+
 @pytest.fixture(scope="module")
 def drawn(tmp_path_factory):
     """Every chart in both languages, drawn once, saved into a temporary figures folder."""
@@ -42,7 +68,7 @@ def drawn(tmp_path_factory):
     out = {}
     for name in CHARTS + MAPS:
         for lang in LANGS:
-            fig = getattr(figures, name)(lang)
+            fig = draw(name, lang)
             fig.canvas.draw()
             out[name, lang] = fig
     yield folder, out
@@ -97,7 +123,7 @@ def test_chart_is_saved_for_slides_with_a_source_caption(name, lang, drawn):
     assert len(stems) == len(CHARTS + MAPS) * len(LANGS)  # one stem per chart and language
     assert all((folder / f"{s}.png").is_file() and (folder / f"{s}.svg").is_file() for s in mine)
     caption = fig._supxlabel.get_text() if fig._supxlabel else ""
-    prefix = nv.templates(lang)["common"]["caption_prefix"]
+    prefix = lg.load_words(lang)["common"]["caption_prefix"]
     titles = set(load("cited_sentences")["article_title"])
     assert caption.replace("\n", "").startswith(prefix)
     assert any(t in caption.replace("\n", "") for t in titles)
@@ -171,16 +197,16 @@ def test_values_shown_come_from_the_tables(drawn):
 
 
 def test_the_same_chart_gives_the_same_bytes(figures_in_tmp):
-    figures.equipment_concentration("zh")
+    draw("equipment_concentration", "zh")
     first = {p.name: p.read_bytes() for p in figures_in_tmp.iterdir()}
     plt.close("all")
-    figures.equipment_concentration("zh")
+    draw("equipment_concentration", "zh")
     second = {p.name: p.read_bytes() for p in figures_in_tmp.iterdir()}
     assert first == second
 
 
 def test_province_locator_highlights_the_province(figures_in_tmp):
-    fig = figures.province_locator("Jiangsu", "en")
+    fig = figures.province_locator(views.winners_by_province(), "Jiangsu", "en")
     gids = {a.get_gid() for a in fig.findobj() if a.get_gid()}
     assert "highlight" in gids
     assert (figures_in_tmp / "province_320000_map_en.png").exists()
@@ -191,11 +217,11 @@ def test_charts_go_where_the_environment_says(tmp_path, monkeypatch):
     default = tmp_path / "default"
     monkeypatch.setattr(paths, "FIGURES", default)
     monkeypatch.delenv(paths.FIGURES_ENV, raising=False)
-    assert figures.figures_dir() == default  # JupyterLab: reports/figures/
+    assert chart_kit.figures_dir() == default  # JupyterLab: reports/figures/
     build = tmp_path / "build"
     monkeypatch.setenv(paths.FIGURES_ENV, str(build))
-    assert figures.figures_dir() == build  # read at every save, not at import
-    figures.localisation_gap("en")
+    assert chart_kit.figures_dir() == build  # read at every save, not at import
+    draw("localisation_gap", "en")
     plt.close("all")
     assert sorted(p.name for p in build.iterdir()) == [
         "amoled_localisation_gap_en.png",
@@ -203,17 +229,17 @@ def test_charts_go_where_the_environment_says(tmp_path, monkeypatch):
     ]
     assert not default.exists()
     monkeypatch.setenv(paths.FIGURES_ENV, "")
-    assert figures.figures_dir() == default  # empty counts as unset
+    assert chart_kit.figures_dir() == default  # empty counts as unset
 
 
 def test_a_relative_figures_folder_is_refused(monkeypatch):
     monkeypatch.setenv(paths.FIGURES_ENV, "out/figures")
     with pytest.raises(ValueError, match="ANALYSIS_FIGURES_DIR='out/figures' is not an absolute"):
-        figures.figures_dir()
+        chart_kit.figures_dir()
 
 
 def test_bad_language_and_province_are_rejected():
-    with pytest.raises(nv.UnknownLanguageError, match="zh, en"):
-        figures.winners_by_industry("de")
+    with pytest.raises(lg.UnknownLanguageError, match="zh, en"):
+        draw("winners_by_industry", "de")
     with pytest.raises(UnknownProvinceError, match="Nearest valid names"):
-        figures.province_locator("Jiangsuu", "en")
+        figures.province_locator(views.winners_by_province(), "Jiangsuu", "en")

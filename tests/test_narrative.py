@@ -7,9 +7,15 @@ import re
 import pytest
 
 from analysis import load
-from analysis import narrative as nv
-from analysis import report_data as rd
 from analysis.errors import UnknownProvinceError
+from analysis.report import citations as ct
+from analysis.report import contexts
+from analysis.report import display as dp
+from analysis.report import formatting as fm
+from analysis.report import labels as lb
+from analysis.report import lang as lg
+from analysis.report import markup as mk
+from analysis.report import render as rn
 
 # --------------------------------------------------------------------------- numbers
 
@@ -25,64 +31,64 @@ from analysis.errors import UnknownProvinceError
     ],
 )
 def test_amounts_in_100m_yuan_read_naturally_in_each_language(value, zh, en):
-    assert nv.format_amount(value, "zh") == zh
-    assert nv.format_amount(value, "en") == en
+    assert fm.format_amount(value, "zh") == zh
+    assert fm.format_amount(value, "en") == en
 
 
 def test_numbers_percent_counts_ranks_and_months():
-    assert nv.format_percent(93.5, "zh") == "93.5%"
-    assert nv.format_percent(70.0, "en") == "70%"
-    assert nv.format_count(44, "zh", "个") == "44个"
-    assert nv.format_count(44, "en", "个") == "44"
-    assert nv.format_number(12000, "en") == "12,000"
-    assert nv.format_number(12000, "zh") == "12000"
-    assert nv.format_number(0.1 + 0.2, "en") == "0.3"  # no float noise
-    assert nv.format_rank(2, "zh") == "第二"
-    assert nv.format_rank(2, "en") == "second"
-    assert nv.format_rank(13, "en") == "13th"
-    assert nv.format_month("2019-08", "zh") == "2019年8月"
-    assert nv.format_month("2019-08", "en") == "August 2019"
-    assert nv.format_month("2020", "en") == "2020"
+    assert fm.format_percent(93.5, "zh") == "93.5%"
+    assert fm.format_percent(70.0, "en") == "70%"
+    assert fm.format_count(44, "zh", "个") == "44个"
+    assert fm.format_count(44, "en", "个") == "44"
+    assert fm.format_number(12000, "en") == "12,000"
+    assert fm.format_number(12000, "zh") == "12000"
+    assert fm.format_number(0.1 + 0.2, "en") == "0.3"  # no float noise
+    assert fm.format_rank(2, "zh") == "第二"
+    assert fm.format_rank(2, "en") == "second"
+    assert fm.format_rank(13, "en") == "13th"
+    assert fm.format_month("2019-08", "zh") == "2019年8月"
+    assert fm.format_month("2019-08", "en") == "August 2019"
+    assert fm.format_month("2020", "en") == "2020"
     with pytest.raises(ValueError, match="2019-13"):
-        nv.format_month("2019-13", "zh")
+        fm.format_month("2019-13", "zh")
 
 
 def test_qualifiers_are_written_as_the_text_means_them():
-    assert nv.format_value(4000, "100m_yuan", "zh", "more_than") == "超过4000亿元"
-    assert nv.format_value(4000, "100m_yuan", "en", "more_than") == "more than RMB 400 billion"
-    assert nv.format_value(10, "percent", "zh", "less_than") == "不足10%"
-    assert nv.format_value(10, "percent", "en", "less_than") == "less than 10%"
-    assert nv.format_value(10, "category", "zh", "order_of_magnitude", "个") == "数十个"
-    assert nv.format_value(100, "item", "en", "order_of_magnitude") == "about a hundred"
+    assert fm.format_value(4000, "100m_yuan", "zh", "more_than") == "超过4000亿元"
+    assert fm.format_value(4000, "100m_yuan", "en", "more_than") == "more than RMB 400 billion"
+    assert fm.format_value(10, "percent", "zh", "less_than") == "不足10%"
+    assert fm.format_value(10, "percent", "en", "less_than") == "less than 10%"
+    assert fm.format_value(10, "category", "zh", "order_of_magnitude", "个") == "数十个"
+    assert fm.format_value(100, "item", "en", "order_of_magnitude") == "about a hundred"
     with pytest.raises(ValueError, match="more_than"):
-        nv.qualify("4", "bigger_than", "en")
+        fm.qualify("4", "bigger_than", "en")
 
 
 def test_lists_in_running_text():
-    assert nv.join_items(["江苏", "广东", "浙江"], "zh") == "江苏、广东和浙江"
-    assert nv.join_items(["Jiangsu", "Guangdong", "Zhejiang"], "en") == (
+    assert fm.join_items(["江苏", "广东", "浙江"], "zh") == "江苏、广东和浙江"
+    assert fm.join_items(["Jiangsu", "Guangdong", "Zhejiang"], "en") == (
         "Jiangsu, Guangdong and Zhejiang"
     )
-    assert nv.join_items(["Jiangsu", "Guangdong"], "en") == "Jiangsu and Guangdong"
+    assert fm.join_items(["Jiangsu", "Guangdong"], "en") == "Jiangsu and Guangdong"
 
 
 # --------------------------------------------------------------------------- bad input
 
 
 def test_unknown_language_is_rejected_with_the_valid_values():
-    with pytest.raises(nv.UnknownLanguageError) as exc:
-        nv.check_lang("fr")
+    with pytest.raises(lg.UnknownLanguageError) as exc:
+        lg.check_lang("fr")
     message = str(exc.value)
     assert "'fr'" in message and "zh" in message and "en" in message
-    with pytest.raises(nv.UnknownLanguageError):
-        nv.format_amount(1, "ZH")
+    with pytest.raises(lg.UnknownLanguageError):
+        fm.format_amount(1, "ZH")
 
 
 def test_unknown_province_is_rejected_with_the_nearest_names():
-    assert nv.province_name("苏", "en") == "Jiangsu"
-    assert nv.province_name("Tibet", "zh") == "西藏"
+    assert lb.province_name("苏", "en") == "Jiangsu"
+    assert lb.province_name("Tibet", "zh") == "西藏"
     with pytest.raises(UnknownProvinceError) as exc:
-        nv.province_name("江素", "zh")
+        lb.province_name("江素", "zh")
     assert "江苏" in str(exc.value)
 
 
@@ -99,7 +105,12 @@ def _keys(node, prefix=""):
 
 
 def test_both_languages_have_the_same_templates():
-    assert _keys(nv.templates("zh")) == _keys(nv.templates("en"))
+    # [format] says how each language writes numbers: its keys differ by design (ordinals and
+    # month names in English only, 上万 in Chinese only).
+    def templates(lang):
+        return {k for k in _keys(lg.load_words(lang)) if not k.startswith("format.")}
+
+    assert templates("zh") == templates("en")
 
 
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
@@ -109,7 +120,10 @@ _CHINESE_COUNT = re.compile(r"[两二三四五六七八九十百千万]+[个家�
 
 
 def _literal_text(lang):
-    text = (nv.TEMPLATES_DIR / f"narrative_{lang}.toml").read_text(encoding="utf-8")
+    text = (lg.WORDS_DIR / f"{lang}.toml").read_text(encoding="utf-8")
+    # The [format] and [map] tables say how numbers are written and how large the map's names
+    # are (scales, sizes): they hold no figure of the source, and come last in the file.
+    text = text.split("\n[format]", 1)[0]
     lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
     literal = _JINJA.sub("", "\n".join(lines))
     for name in _ALLOWED:
@@ -126,7 +140,7 @@ def test_no_number_is_typed_into_a_template(lang):
 
 def test_a_missing_template_value_names_the_template():
     with pytest.raises(KeyError, match="cluster_policy.summary.text"):
-        nv.render("cluster_policy.summary.text", "zh")
+        rn.render("cluster_policy.summary.text", "zh")
 
 
 # --------------------------------------------------------------------------- rendered from data
@@ -143,17 +157,17 @@ def _indicator(table, name):
 
 
 def test_cluster_summary_renders_the_numbers_of_the_tables_in_both_languages():
-    context = rd.cluster_context()
+    context = contexts.cluster_context()
     total = int(_indicator("cluster_indicators", "competition_winners")["value"])
     share = float(_indicator("cluster_indicators", "provinces_naming_clusters_share")["value"])
     by_province = load("national_clusters_by_province")
     leader = by_province.loc[by_province["clusters"].idxmax()]
-    zh = nv.render("cluster_policy.summary.text", "zh", **context)
-    en = nv.render("cluster_policy.summary.text", "en", **context)
+    zh = rn.render("cluster_policy.summary.text", "zh", **context)
+    en = rn.render("cluster_policy.summary.text", "en", **context)
     zh_text, en_text = _without_refs(zh.text), _without_refs(en.text)
     assert f"{total}家" in zh_text
     assert f"{total} winning clusters" in en_text
-    assert nv.format_percent(share, "zh") in zh_text
+    assert fm.format_percent(share, "zh") in zh_text
     assert leader["province_zh"] in zh_text and leader["province_en"] in en_text
     # Every key number carries a note that quotes its sentence, with article and section.
     assert zh.notes and all(n.citation.sentence for n in zh.notes)
@@ -163,20 +177,20 @@ def test_cluster_summary_renders_the_numbers_of_the_tables_in_both_languages():
 
 
 def test_amoled_amounts_follow_the_language_conventions():
-    context = rd.amoled_context()
+    context = contexts.amoled_context()
     investment = _indicator("amoled_indicators", "new_display_investment")
     output = _indicator("amoled_indicators", "amoled_output_value")
-    zh = _without_refs(nv.render("amoled_industry.summary.text", "zh", **context).text)
-    en = _without_refs(nv.render("amoled_industry.summary.text", "en", **context).text)
-    assert nv.format_amount(investment["value"], "zh") in zh  # 1.2万亿元
-    assert nv.format_amount(investment["value"], "en") in en  # RMB 1.2 trillion
-    assert nv.format_amount(output["value"], "en") in en
-    assert "超过" + nv.format_amount(investment["value"], "zh") in zh
-    assert "more than " + nv.format_amount(investment["value"], "en") in en
+    zh = _without_refs(rn.render("amoled_industry.summary.text", "zh", **context).text)
+    en = _without_refs(rn.render("amoled_industry.summary.text", "en", **context).text)
+    assert fm.format_amount(investment["value"], "zh") in zh  # 1.2万亿元
+    assert fm.format_amount(investment["value"], "en") in en  # RMB 1.2 trillion
+    assert fm.format_amount(output["value"], "en") in en
+    assert "超过" + fm.format_amount(investment["value"], "zh") in zh
+    assert "more than " + fm.format_amount(investment["value"], "en") in en
 
 
 def test_key_notes_link_to_numbered_notes_in_the_html():
-    rendered = nv.render("cluster_policy.summary.text", "en", **rd.cluster_context())
+    rendered = rn.render("cluster_policy.summary.text", "en", **contexts.cluster_context())
     anchors = re.findall(r'href="#([^"]+)"', rendered.html)
     ids = re.findall(r'<li id="([^"]+)"', rendered.html)
     assert anchors and set(anchors) == set(ids)
@@ -184,17 +198,17 @@ def test_key_notes_link_to_numbered_notes_in_the_html():
 
 def test_source_caption_names_article_and_section():
     rows = load("national_clusters_by_industry")
-    zh = nv.source_caption(rows, "zh")
-    en = nv.source_caption(rows, "en")
+    zh = ct.source_caption(rows, "zh")
+    en = ct.source_caption(rows, "en")
     assert zh.startswith("来源：") and "《央地协同培育发展先进制造业集群》" in zh
     assert "全国先进制造业集群竞赛" in zh
     assert en.startswith("Source: ") and "section" in en
 
 
 def test_values_are_escaped_in_html():
-    rendered = nv.render_inline("charts.province_locator.title", "en", name="<b>x</b>")
+    rendered = rn.render_inline("charts.province_locator.title", "en", name="<b>x</b>")
     assert "<b>" in rendered  # plain text output keeps the characters...
-    section = nv.section_html("province_profile.sentences", "en", variant="empty", name="<b>")
+    section = dp.section_html("province_profile.sentences", "en", variant="empty", name="<b>")
     assert "<b>" not in section.html and "&lt;b&gt;" in section.html  # ...HTML escapes them
 
 
@@ -202,6 +216,6 @@ def test_table_html_has_caption_source_and_aligned_numbers():
     import pandas as pd
 
     frame = pd.DataFrame({"省份": ["江苏"], "数量": ["8"]})
-    markup = nv.table_html(frame, caption="表", source="来源：x", number_columns=("数量",))
+    markup = mk.table_html(frame, caption="表", source="来源：x", number_columns=("数量",))
     assert "<caption>表</caption>" in markup and 'class="num">8<' in markup
     assert "来源：x" in markup

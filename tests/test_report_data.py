@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from analysis import load
-from analysis import report_data as rd
 from analysis.errors import InputError
 from analysis.provinces import mainland
+from analysis.report import views as rd
 
 
 def _total():

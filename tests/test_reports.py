@@ -10,10 +10,10 @@ import nbformat
 import pytest
 
 from analysis import load, paths
-from analysis import narrative as nv
 from analysis.provinces import mainland, resolve
 from analysis.publish import export
 from analysis.publish.spec import UnknownSelectionError, load_spec, select
+from analysis.report import formatting as fm
 
 REPORTS_FILE = paths.ROOT / "reports.toml"
 NOTEBOOKS = ("cluster_policy", "amoled_industry", "province_profile", "source_audit")
@@ -87,12 +87,14 @@ def test_notebook_structure(name):
     assert "parameters" in first.metadata.get("tags", [])
     assert re.search(r'^lang: Literal\["zh", "en"\] = "zh"$', first.source, re.M)
     for cell in nb.cells:
-        # Words are rendered from templates: no Markdown cell could hold a number or a language.
-        assert cell.cell_type == "code"
-        if "figures." in cell.source:
+        # The published words are rendered from templates: a Markdown cell explains the notebook
+        # to the researcher and stays out of the report (it could hold no language's number).
+        if cell.cell_type == "markdown":
+            assert "remove-cell" in cell.metadata.get("tags", []), cell.id
+        if cell.cell_type == "code" and "charts." in cell.source:
             assert cell.source.rstrip().endswith("plt.show()")
     imports = "\n".join(c.source for c in nb.cells)
-    assert "from analysis import" in imports
+    assert "from analysis.report import" in imports
 
 
 def test_province_profile_default_is_a_known_province():
@@ -106,8 +108,17 @@ def test_committed_notebooks_carry_clean_outputs(name):
     nb = _notebook(name)
     outputs = [o for c in nb.cells for o in c.get("outputs", [])]
     assert outputs, "the committed notebook has no outputs; run analysis build --update-notebooks"
-    kinds = {o.output_type for o in outputs}
+    # The report's cells display; a researcher's cell (remove-cell) may show a frame's repr.
+    published = [
+        o
+        for c in nb.cells
+        if "remove-cell" not in c.metadata.get("tags", [])
+        for o in c.get("outputs", [])
+    ]
+    kinds = {o.output_type for o in published}
     assert kinds <= {"display_data"}, f"errors, prints or stray reprs: {kinds}"
+    researcher = {o.output_type for o in outputs} - kinds
+    assert researcher <= {"display_data", "execute_result"}, f"errors or prints: {researcher}"
     text = json.dumps([o.get("data", {}).get("text/plain", "") for o in outputs])
     assert " at 0x" not in text and str(paths.ROOT) not in text
     assert any("image/png" in o.get("data", {}) for o in outputs) or name == "source_audit"
@@ -122,18 +133,18 @@ def test_cluster_policy_html_shows_the_key_figures_of_the_tables():
     total = _indicator("cluster_indicators", "competition_winners")
     share = _indicator("cluster_indicators", "provinces_naming_clusters_share")
     naming = _indicator("cluster_indicators", "provinces_naming_clusters")
-    assert nv.format_count(total["value"], "zh", "家") in text
-    assert nv.format_percent(share["value"], "zh") in text
-    assert nv.format_count(naming["value"], "zh", "个") in text
+    assert fm.format_count(total["value"], "zh", "家") in text
+    assert fm.format_percent(share["value"], "zh") in text
+    assert fm.format_count(naming["value"], "zh", "个") in text
     industries = load("national_clusters_by_industry").sort_values(
         ["clusters", "position"], ascending=[False, True]
     )
     for row in industries.head(3).itertuples():  # the text names the three largest
-        assert f"{row.industry_zh}（{nv.format_count(row.clusters, 'zh', '个')}）" in text
+        assert f"{row.industry_zh}（{fm.format_count(row.clusters, 'zh', '个')}）" in text
     rounds = load("cluster_competition_rounds")
     for row in rounds.itertuples():
-        assert nv.format_count(row.winners, "zh", "家") in text
-        assert nv.format_month(row.launched, "zh") in text
+        assert fm.format_count(row.winners, "zh", "家") in text
+        assert fm.format_month(row.launched, "zh") in text
     # Each key number's note quotes its sentence.
     sentences = load("cited_sentences").set_index("sentence_id")["text"]
     assert sentences[total["sentence_id"]] in text
@@ -144,10 +155,10 @@ def test_amoled_html_shows_the_key_figures_of_the_tables():
     text = _visible_text(page)
     for name in ("new_display_investment", "amoled_investment", "amoled_output_value"):
         row = _indicator("amoled_indicators", name)
-        shown = nv.format_value(row["value"], row["unit"], "zh", row["qualifier"])
+        shown = fm.format_value(row["value"], row["unit"], "zh", row["qualifier"])
         assert shown in text, shown
     built = _indicator("amoled_indicators", "amoled_lines_built")
-    assert nv.format_count(built["value"], "zh", "条") in text
+    assert fm.format_count(built["value"], "zh", "条") in text
     for row in load("amoled_equipment_concentration").itertuples():
         assert row.equipment_zh in text
 
@@ -181,8 +192,8 @@ def test_english_report_renders_amounts_the_english_way(tmp_path, monkeypatch):
     text = _visible_text(page)
     investment = _indicator("amoled_indicators", "new_display_investment")
     output = _indicator("amoled_indicators", "amoled_output_value")
-    assert "more than " + nv.format_amount(investment["value"], "en") in text  # RMB 1.2 trillion
-    assert nv.format_amount(output["value"], "en") in text  # RMB 21 billion
+    assert "more than " + fm.format_amount(investment["value"], "en") in text  # RMB 1.2 trillion
+    assert fm.format_amount(output["value"], "en") in text  # RMB 21 billion
     # Chinese amounts appear only in the notes that quote the original sentences.
     prose = re.sub(r'<ol class="an-notes">.*?</ol>', "", page, flags=re.S)
     assert not re.search(r"[0-9.]+万?亿元", _visible_text(prose))

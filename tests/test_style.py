@@ -22,9 +22,9 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.ft2font import FT2Font, LoadFlags  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
-from analysis import style  # noqa: E402
 from analysis.errors import EnvironmentSetupError  # noqa: E402
 from analysis.provinces import all_provinces  # noqa: E402
+from analysis.report import style  # noqa: E402
 
 # Characters whose Simplified Chinese and Japanese forms differ in Noto Sans CJK.
 SC_JP_DIFFERENT = "直骨关门"
@@ -144,7 +144,7 @@ _SAVE_SCRIPT = textwrap.dedent(
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from analysis import style
+    from analysis.report import style
 
     style.use_style()
     fig, (left, right) = plt.subplots(1, 2, figsize=(7, 3.5))
@@ -239,7 +239,7 @@ def test_use_style_is_idempotent():
 
 def test_sequential_colormap_gets_darker_monotonically():
     cmap = style.sequential_cmap()
-    from analysis.chinamap import _luminance
+    from analysis.report.map_labels import luminance as _luminance
 
     lum = [_luminance(cmap(x)) for x in np.linspace(0, 1, 11)]
     assert all(a > b for a, b in zip(lum, lum[1:], strict=False))

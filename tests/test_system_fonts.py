@@ -35,7 +35,7 @@ sys.stdout.buffer.write(export.render_pdf(page, base_url=sys.argv[1]))
 
 RENDER_CHART = r"""
 import io, sys
-from analysis import style
+from analysis.report import style
 style.use_style()
 import matplotlib.pyplot as plt
 fig, ax = plt.subplots(figsize=(3, 2))

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import AnalysisError, InputError
+from ..missing import is_missing
 from ..paths import PROCESSED, relative
 from .tables import ALL_TABLES, BY_NAME, PANDAS_DTYPES, SENTENCES_TABLE
 
@@ -150,10 +151,6 @@ def _pick(name: str, index: Any, processed_dir: Path) -> dict[str, Any]:
     raise KeyError(f"{name} has no row with {dict(zip(table.key, key, strict=True))}")
 
 
-def _missing(value: Any) -> bool:
-    return value is None or str(value) in ("", "<NA>", "nan", "None")
-
-
 def _provenance(record: dict[str, Any]) -> list[tuple[str, str | None]]:
     """(sentence id, quote) pairs of a row: sentence_id/quote first, then winners_sentence_id/
     winners_quote and the like; a check's sentence_id_a/quote_a and sentence_id_b/quote_b
@@ -162,11 +159,11 @@ def _provenance(record: dict[str, Any]) -> list[tuple[str, str | None]]:
     keys = [str(k) for k in record]
     prefixed = sorted(k for k in keys if k.endswith("sentence_id"))
     for key in sorted(prefixed, key=lambda k: k != "sentence_id"):
-        if not _missing(record[key]):
+        if not is_missing(record[key]):
             quote = record.get(key[: -len("sentence_id")] + "quote")
-            pairs.append((str(record[key]), None if _missing(quote) else str(quote)))
+            pairs.append((str(record[key]), None if is_missing(quote) else str(quote)))
     for key in sorted(k for k in keys if k.startswith("sentence_id_")):
-        if not _missing(record[key]):
+        if not is_missing(record[key]):
             pairs.extend((sid, None) for sid in str(record[key]).split(";"))
     return pairs
 

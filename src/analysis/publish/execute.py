@@ -18,7 +18,7 @@ What is done here, and why:
 - A kernel that fails to start is retried once; one that dies or exceeds the per-cell time
   limit (`Task.cell_timeout`, `--cell-timeout`) while a cell runs fails the job with the
   notebook executed so far, which the engine keeps like that of a cell that raised.
-- Charts (`analysis.figures`) are saved into a staging folder of the kernel's own, named by
+- Charts (`analysis.report.charts`) are saved into a staging folder of the kernel's own, named by
   `$ANALYSIS_FIGURES_DIR` (`analysis.paths.figures_dir`), and travel back in the Result as
   bytes, like the HTML and PDF: the engine writes them into `<reports-dir>/figures/` and lists
   them under the job in the manifest. See `Kernel` for why the folder belongs to the kernel.

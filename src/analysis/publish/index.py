@@ -19,7 +19,13 @@ from typing import Any
 from .jobs import STATE_DIR, TMP_PREFIX, Job
 from .spec import LANG, Spec
 
-LANG_NAMES = {"zh": "中文", "en": "English"}
+
+def _lang_name(lang: str) -> str:
+    """A language's own name for the index's column head (`[format] name` of its words file)."""
+    from ..report.lang import LANGS, load_words
+
+    return load_words(lang)["format"]["name"] if lang in LANGS else (lang or "—")
+
 
 CSS = """
 :root { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
@@ -136,7 +142,7 @@ def render_index(
         body.append(f"<h2>{_esc(_heading(spec, report_name, row_list, records))}</h2>")
         labelled = any(label for label in rows)
         head = ["<th></th>"] if labelled else []
-        head += [f"<th>{_esc(LANG_NAMES.get(lang, lang or '—'))}</th>" for lang in langs]
+        head += [f"<th>{_esc(_lang_name(lang))}</th>" for lang in langs]
         body.append("<table><thead><tr>" + "".join(head) + "</tr></thead><tbody>")
         for label, cells in rows.items():
             by_lang = {lang: job for lang, job in cells}

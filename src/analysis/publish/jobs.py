@@ -20,7 +20,7 @@ NOTEBOOKS_DIR = "notebooks"
 HTML_DIR = "html"
 PDF_DIR = "pdf"
 LOGS_DIR = "logs"
-FIGURES_DIR = "figures"  # the charts the notebooks save, for slides (`analysis.figures`)
+FIGURES_DIR = "figures"  # the charts the notebooks save, for slides (`analysis.report.charts`)
 STATE_DIR = ".build"
 # The last good HTML, PDF and charts of a job whose latest build failed, moved out of html/,
 # pdf/ and figures/ so that no stale report sits among the current ones.

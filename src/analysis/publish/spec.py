@@ -192,7 +192,7 @@ def _imports(cells: Iterable[Mapping[str, Any]]) -> list[str]:
                 found += [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 found.append(node.module)
-                # `from analysis import figures` imports the submodule analysis.figures; for a
+                # `from analysis.report import charts` imports analysis.report.charts; for a
                 # name that is not a module, the warm-up's import attempt fails harmlessly.
                 found += [
                     f"{node.module}.{alias.name}" for alias in node.names if alias.name != "*"
@@ -301,11 +301,12 @@ def _text_by_lang(value: Any, where: str) -> dict[str, str]:
 
 def _citation(value: Any, where: str) -> dict[str, str]:
     """A `source` entry: text by language, or `{ articles = ["a1", ...] }`, the citation
-    composed from the origin records of those articles (`narrative.report_citation`), so that
+    composed from the origin records of those articles (`report.citations.report_citation`), so that
     authors and titles are typed once, in data/raw/sources.toml."""
     if isinstance(value, dict) and "articles" in value:
         from ..errors import InputError
-        from ..narrative import LANGS, report_citation
+        from ..report.citations import report_citation
+        from ..report.lang import LANGS
 
         if set(value) != {"articles"}:
             raise SpecError(f"{where}: a table with `articles` takes no other key.")

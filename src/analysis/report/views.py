@@ -1,24 +1,26 @@
-"""Views of the fact tables that the reports need: rankings, regional splits, timelines, profiles.
+"""Data views of the fact tables: rankings, regional splits, timelines, strategies, profiles.
 
-Everything here is derived from `analysis.load()` tables (and, for the source audit, from the
-corpus files in data/processed/) by counting, sorting and joining; no figure is typed in. The
-functions are shared by the narrative templates (`analysis.narrative`), the charts
-(`analysis.figures`) and the tests. pandas is imported inside the functions.
+Everything here is derived from `analysis.load()` tables by counting, sorting and joining; no
+figure is typed in. A view returns a DataFrame (or rows, or a `Fact`) and imports nothing of
+the prose: the notebooks name what a view returns (`by_province = views.winners_by_province()`)
+and hand it to a chart (`charts`), a table (`tables`) and the narrative (`contexts`). Views
+that derive from another view take it as an argument (`winners_by_region(by_province)`), so a
+frame changed in a notebook flows into everything drawn from it. pandas is imported inside the
+functions.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import InputError
-from .narrative import Fact
-from .provinces import Province, mainland, resolve
+from ..errors import InputError
+from ..provinces import Province, mainland, resolve
+from .values import Fact, is_missing
 
 # What the functions below import when first called: a report kernel imports these ahead of
-# time (`analysis.build.zygote.warm_up`), while `import analysis.report_data` itself stays cheap.
+# time (`analysis.publish.zygote.warm_up`), while `import analysis.report.views` stays cheap.
 WARM_IMPORTS = ("pandas", "analysis.facts.api", "analysis.corpus")
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,7 +43,7 @@ def table(name: str) -> pd.DataFrame:
 
 @functools.cache
 def _loaded(name: str) -> pd.DataFrame:
-    from . import load
+    from .. import load
 
     # Typed, but not re-validated: `analysis data` validates every table against its schema
     # before writing it, and importing pandera would triple the run time of a small report.
@@ -57,27 +59,18 @@ def clear_cache() -> None:
 def records(name: str) -> list[dict[str, Any]]:
     """The rows of a fact table as dictionaries (missing values as None)."""
     frame = table(name)
-    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    return [{k: plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """None for a missing value; an integral float (a year read next to NaNs) as int."""
-    if _isna(value):
+    if is_missing(value):
         return None
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if hasattr(value, "item"):  # numpy scalars
-        return _plain(value.item())
+        return plain(value.item())
     return value
-
-
-def _isna(value: Any) -> bool:
-    import pandas as pd
-
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def _one(rows: list[dict[str, Any]], what: str, table_name: str) -> dict[str, Any]:
@@ -164,10 +157,11 @@ def winners_by_province(include_zero: bool = True) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def province_rank(province: object) -> dict[str, Any]:
-    """A province's winners, rank and the provinces it shares the rank with."""
+def province_rank(province: object, by_province: pd.DataFrame | None = None) -> dict[str, Any]:
+    """A province's winners, rank and the provinces it shares the rank with (in `by_province`,
+    a `winners_by_province()` frame, by default the one of the fact tables)."""
     unit = resolve(province)
-    frame = winners_by_province()
+    frame = winners_by_province() if by_province is None else by_province
     row = frame[frame["adcode"] == unit.adcode]
     if row.empty:
         raise InputError(f"{unit.short_zh} is not a mainland province; it has no rank.")
@@ -184,12 +178,18 @@ def province_rank(province: object) -> dict[str, Any]:
     }
 
 
-def winners_by_region() -> pd.DataFrame:
-    """Winners, provinces with winners and provinces naming clusters, per NBS economic region."""
+def winners_by_region(
+    by_province: pd.DataFrame | None = None, terms: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Winners, provinces with winners and provinces naming clusters, per NBS economic region.
+
+    From `by_province` (`winners_by_province()`) and `terms` (`cluster_terms()`), by default
+    those of the fact tables.
+    """
     import pandas as pd
 
-    winners = winners_by_province()
-    terms = cluster_terms()
+    winners = winners_by_province() if by_province is None else by_province
+    terms = cluster_terms() if terms is None else terms
     rows = []
     for region in REGION_ORDER:
         units = [p for p in mainland() if p.region_zh == region]
@@ -271,9 +271,10 @@ def terms_summary() -> pd.DataFrame:
     return frame.drop(columns="order").reset_index(drop=True)
 
 
-def provinces_not_naming() -> list[Province]:
-    """Mainland provinces the text does not list under any term, ordered by adcode."""
-    terms = cluster_terms()
+def provinces_not_naming(terms: pd.DataFrame | None = None) -> list[Province]:
+    """Mainland provinces the text does not list under any term (in `terms`, a `cluster_terms()`
+    frame), ordered by adcode."""
+    terms = cluster_terms() if terms is None else terms
     codes = set(terms.loc[~terms["named"], "adcode"])
     return [p for p in mainland() if p.adcode in codes]
 
@@ -375,18 +376,10 @@ def _names_of(unit: Province) -> tuple[str, ...]:
 
 def province_sentences(unit: Province) -> list[dict[str, Any]]:
     """The clean body sentences that name `unit`, plus those the tables cite for it."""
-    from .corpus import load_corpus
+    from ..corpus import load_corpus
 
     corpus = load_corpus()
-    cited = set()
-    for name in (
-        "national_clusters_by_province",
-        "provincial_cluster_terms",
-        "provincial_strategies",
-    ):
-        for row in records(name):
-            if int(row["adcode"]) == unit.adcode:
-                cited.add(str(row["sentence_id"]))
+    cited = {str(row["sentence_id"]) for name in PROVINCE_TABLES for row in _rows_of(name, unit)}
     names = _names_of(unit)
     sections = {p.id: p.section_path for p in corpus.paragraphs}
     out = []
@@ -416,11 +409,7 @@ def _profile(adcode: int) -> ProvinceProfile:
             f"{unit.short_zh} ({unit.name_en}) is outside the 31 mainland provinces the source "
             "covers; choose one of: " + ", ".join(p.short_zh for p in mainland()) + "."
         )
-    winners = [
-        r for r in records("national_clusters_by_province") if int(r["adcode"]) == unit.adcode
-    ]
-    terms = [r for r in records("provincial_cluster_terms") if int(r["adcode"]) == unit.adcode]
-    strategy = [r for r in records("provincial_strategies") if int(r["adcode"]) == unit.adcode]
+    winners, terms, strategy = (_rows_of(name, unit) for name in PROVINCE_TABLES)
     names = _names_of(unit)
     events = [
         r
@@ -439,161 +428,28 @@ def _profile(adcode: int) -> ProvinceProfile:
 
 
 # --------------------------------------------------------------------------------------------
-# Source audit
+# AMOLED
 # --------------------------------------------------------------------------------------------
 
 
-def processed_csv(file_name: str) -> pd.DataFrame:
-    """A CSV of data/processed/ written by the corpus step (InputError if it is missing)."""
-    import pandas as pd
-
-    from . import paths
-
-    path = paths.PROCESSED / file_name
-    if not path.is_file():
-        raise InputError(
-            f"{paths.relative(path)} is missing: run `make data` (analysis data) to build the "
-            "corpus and the fact tables, then build the reports again."
-        )
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+def indicators(table_name: str) -> pd.DataFrame:
+    """An indicator table (cluster_indicators, amoled_indicators), one row per indicator."""
+    return table(table_name)
 
 
-def cleaning_audit() -> pd.DataFrame:
-    """The cleaning audit of the corpus step: one row per repair or considered repair."""
-    from .corpus.model import AUDIT_FILE
-
-    return processed_csv(AUDIT_FILE)
-
-
-def repairs_by_kind() -> pd.DataFrame:
-    """Per repair kind (in stage order): proposals accepted, rejected, undecided."""
-    import pandas as pd
-
-    from .corpus.audit import KIND_ORDER
-
-    audit = cleaning_audit()
-    rows = []
-    for kind in KIND_ORDER:
-        part = audit[audit["kind"] == kind]
-        rows.append(
-            {
-                "kind": kind,
-                "accepted": int((part["decision"] == "accept").sum()),
-                "rejected": int((part["decision"] == "reject").sum()),
-                "undecided": int((~part["decision"].isin(["accept", "reject"])).sum()),
-            }
-        )
-    return pd.DataFrame(rows)
+def indicator_rows(frame: pd.DataFrame, names: tuple[str, ...] | list[str]) -> list[dict[str, Any]]:
+    """The rows of an `indicators()` frame for `names`, in that order, exactly one each."""
+    rows = [{k: plain(v) for k, v in r.items()} for r in frame.to_dict("records")]
+    out = []
+    for name in names:
+        own = [r for r in rows if r["indicator"] == name]
+        out.append(_one(own, f"indicator {name!r}", str(frame.attrs.get("table", "indicators"))))
+    return out
 
 
-def document_structure() -> pd.DataFrame:
-    """Per article and section: paragraphs by role and sentences, in reading order."""
-    import pandas as pd
-
-    from .corpus import load_corpus
-
-    corpus = load_corpus()
-    rows: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
-    for p in corpus.paragraphs:
-        key = (p.article_id, p.section_path)
-        entry = rows.setdefault(
-            key,
-            {
-                "article_id": p.article_id,
-                "section": " > ".join(p.section_path),
-                "paragraphs": 0,
-                "fact_paragraphs": 0,
-                "pull_quotes": 0,
-                "sentences": 0,
-            },
-        )
-        entry["paragraphs"] += 1
-        entry["fact_paragraphs"] += int(p.for_facts)
-        entry["pull_quotes"] += int(p.role == "pull_quote")
-        entry["sentences"] += len(corpus.sentences_of(p.id))
-    return pd.DataFrame(list(rows.values()))
-
-
-def mention_coverage() -> pd.DataFrame:
-    """Numeric mentions by status (used, not_a_fact, unclassified) and kind."""
-    mentions = table("numeric_mentions")
-    counts = mentions.groupby(["status", "kind"], sort=True).size().rename("mentions")
-    return counts.reset_index()
-
-
-def status_counts(frame: pd.DataFrame, column: str = "status") -> Mapping[str, int]:
-    """Counts of each value of `column`, as a plain dict ordered by value."""
-    counts = frame[column].value_counts().sort_index()
-    return {str(k): int(v) for k, v in counts.items()}
-
-
-# --------------------------------------------------------------------------------------------
-# Template contexts: what each report's templates are given
-# --------------------------------------------------------------------------------------------
-
-
-def cluster_context() -> dict[str, Any]:
-    """Everything the cluster-policy templates use, from the fact tables."""
-    rounds = competition_rounds()
-    industries = winners_by_industry().to_dict("records")
-    winners = winners_by_province()
-    with_winners = winners[winners["clusters"] > 0]
-    ranks = sorted(set(with_winners["rank"]))
-    leaders = with_winners[with_winners["rank"] == ranks[0]]
-    runners_up = with_winners[with_winners["rank"] == ranks[1]] if len(ranks) > 1 else leaders[:0]
-    terms = terms_summary().to_dict("records")
-    regions = winners_by_region().to_dict("records")
-    events = timeline()
-    naming = indicator("cluster_indicators", "provinces_naming_clusters")
-    strategies_ = strategies()
-    documents = sorted(
-        (r for s in strategies_ for r in s["documents"] if r.get("year") is not None),
-        key=lambda r: int(r["year"]),
-    )
-    systems = [r for s in strategies_ for r in s["systems"]]
-    return {
-        "total": indicator("cluster_indicators", "competition_winners"),
-        "n_rounds": indicator("cluster_indicators", "competition_rounds"),
-        "stages": indicator("cluster_indicators", "competition_stages"),
-        "rounds": rounds,
-        "industries": industries,
-        "n_industries": len(industries),
-        "top3_share": sum(r["share_pct"] for r in industries[:3]),
-        "n_winner_provinces": len(with_winners),
-        "leaders": [int(c) for c in leaders["adcode"]],
-        "leaders_clusters": int(leaders["clusters"].iloc[0]),
-        "runners_up": [int(c) for c in runners_up["adcode"]],
-        "runners_up_clusters": int(runners_up["clusters"].iloc[0]) if len(runners_up) else 0,
-        "runners_up_rank": int(ranks[1]) if len(ranks) > 1 else 0,
-        "n_zero": int((winners["clusters"] == 0).sum()),
-        "regions": regions,
-        "top_region": max(regions, key=lambda r: r["clusters"]),
-        "provinces_total": indicator("cluster_indicators", "provinces_total"),
-        "naming": naming,
-        "naming_share": indicator("cluster_indicators", "provinces_naming_clusters_share"),
-        "year": indicator_row("cluster_indicators", "provinces_total")["period"],
-        "terms": terms,
-        "not_naming": [p.adcode for p in provinces_not_naming()],
-        "strategies": strategies_,
-        "first_year": documents[0] if documents else None,
-        "last_year": documents[-1] if documents else None,
-        "systems": systems,
-        "toolbox": records("cluster_policy_toolbox"),
-        "events": events.to_dict("records"),
-        "first_event": events.iloc[0].to_dict(),
-        "national": int((events["kind"] == "national").sum()),
-        "competition": int((events["kind"] == "competition").sum()),
-        "regional": int((events["kind"] == "regional").sum()),
-        "provincial": int((events["kind"] == "provincial").sum()),
-    }
-
-
-def amoled_context() -> dict[str, Any]:
-    """Everything the AMOLED templates use, from the fact tables."""
-    t = "amoled_indicators"
-    built = indicator(t, "amoled_lines_built")
-    building = indicator(t, "amoled_lines_under_construction")
-    equipment = []
+def equipment() -> list[dict[str, Any]]:
+    """The equipment kinds with their top suppliers' firms and combined share (a Fact)."""
+    out = []
     for row in records("amoled_equipment_concentration"):
         row = dict(row)
         row["firms"] = [f for f in str(row.get("firms_zh") or "").split(";") if f]
@@ -606,134 +462,5 @@ def amoled_context() -> dict[str, Any]:
                 sentence_id=row["sentence_id"],
                 quote=row["quote"],
             )
-        equipment.append(row)
-    companies = records("display_companies")
-    tech = records("amoled_technology_breakthroughs")
-    materials = records("amoled_line_materials")
-    events = records("amoled_supply_chain_events")
-    return {
-        "investment": indicator(t, "new_display_investment"),
-        "output": _with_period(t, "new_display_output_value"),
-        "size_rank": indicator(t, "new_display_size_rank"),
-        "capacity_rank": indicator(t, "new_display_capacity_rank"),
-        "shipments_rank": indicator(t, "new_display_shipments_rank"),
-        "lines_built": _with_period(t, "amoled_lines_built"),
-        "lines_building": building,
-        "lines_total": int(built.value) + int(building.value),
-        "amoled_investment": indicator(t, "amoled_investment"),
-        "amoled_output": _with_period(t, "amoled_output_value"),
-        "amoled_rank": indicator(t, "amoled_output_rank"),
-        "penetration": indicator(t, "amoled_penetration_by_value"),
-        "localisation": _with_period(t, "organic_material_localisation_rate"),
-        "categories": indicator(t, "line_material_categories"),
-        "items": indicator(t, "line_material_items"),
-        "n_requirements": indicator(t, "ecosystem_requirements"),
-        "equipment": equipment,
-        "materials": materials,
-        "line_generation": int(materials[0]["line_generation"]) if materials else None,
-        "panel_makers": [c for c in companies if c["role"] == "panel_maker"],
-        "device_makers": [c for c in companies if c["role"] == "device_maker"],
-        "equipment_makers": [c for c in companies if c["role"] == "equipment_maker"],
-        "technologies": [r for r in tech if r["kind"] == "technology"],
-        "screen_forms": [r for r in tech if r["kind"] == "screen_form"],
-        "requirements": sorted(records("amoled_requirements"), key=lambda r: int(r["number"])),
-        "event": events[0] if events else None,
-    }
-
-
-def _with_period(table_name: str, name: str) -> Fact:
-    row = indicator_row(table_name, name)
-    fact = Fact.from_row(row)
-    return _Dated(**fact.__dict__, period=str(row.get("period") or ""))
-
-
-@dataclass(frozen=True)
-class _Dated(Fact):
-    """A Fact that also carries the period (year or month) its row states."""
-
-    period: str = ""
-
-
-def province_context(province: object) -> dict[str, Any]:
-    """Everything the province-profile templates use for one province."""
-    profile = province_profile(province)
-    unit = profile.unit
-    rank = profile.rank or {}
-    total = indicator("cluster_indicators", "competition_winners")
-    winners_fact = (
-        Fact.from_row(profile.winners, value="clusters", unit="cluster")
-        if profile.winners
-        else None
-    )
-    peers = []
-    if profile.term:
-        peers = [
-            int(r["adcode"])
-            for r in records("provincial_cluster_terms")
-            if r["term_zh"] == profile.term["term_zh"] and int(r["adcode"]) != unit.adcode
-        ]
-    return {
-        "profile": profile,
-        "unit": unit,
-        "adcode": unit.adcode,
-        "depth": profile.depth,
-        "winners": winners_fact,
-        "rank": rank.get("rank"),
-        "tied": rank.get("tied_with", []) if winners_fact else [],
-        "ranked": rank.get("provinces_ranked"),
-        "with_winners": rank.get("provinces_with_winners"),
-        "share": 100.0 * winners_fact.value / total.value if winners_fact else 0.0,
-        "total": total,
-        "n_rounds": indicator("cluster_indicators", "competition_rounds"),
-        "naming": indicator("cluster_indicators", "provinces_naming_clusters"),
-        "year": indicator_row("cluster_indicators", "provinces_total")["period"],
-        "term": profile.term,
-        "peers": peers,
-        "strategy": profile.strategy,
-        "sentences": profile.sentences,
-    }
-
-
-def audit_context() -> dict[str, Any]:
-    """Everything the source-audit templates use: origin, structure, repairs, coverage, checks."""
-    from .corpus import load_corpus
-    from .corpus.origin import load_origins
-    from .facts.tables import ALL_TABLES
-    from .paths import RAW
-
-    origins = load_origins(RAW)
-    corpus = load_corpus()
-    repairs = repairs_by_kind()
-    mentions = table("numeric_mentions")
-    checks = records("consistency_checks")
-    status = status_counts(mentions)
-    total = int(len(mentions))
-    used = status.get("used", 0)
-    not_a_fact = status.get("not_a_fact", 0)
-    return {
-        "source": {
-            "file": origins[0].file,
-            "size": origins[0].size_bytes,
-            "sha256": origins[0].sha256,
-        },
-        "sources": origins,
-        "articles": corpus.articles,
-        "n_paragraphs": len(corpus.paragraphs),
-        "n_sentences": len(corpus.sentences),
-        "n_fact_paragraphs": len(corpus.fact_paragraphs()),
-        "n_pull_quotes": sum(p.role == "pull_quote" for p in corpus.paragraphs),
-        "repairs": repairs.to_dict("records"),
-        "accepted": int(repairs["accepted"].sum()),
-        "rejected": int(repairs["rejected"].sum()),
-        "undecided": int(repairs["undecided"].sum()),
-        "total": total,
-        "used": used,
-        "not_a_fact": not_a_fact,
-        "unclassified": status.get("unclassified", 0),
-        # Coverage: the share of mentions that are accounted for (used or reviewed as not a fact).
-        "coverage": 100.0 * (used + not_a_fact) / total if total else 100.0,
-        "checks": checks,
-        "passed": sum(c["result"] == "pass" for c in checks),
-        "failed": sum(c["result"] != "pass" for c in checks),
-        "tables": list(ALL_TABLES),
-    }
+        out.append(row)
+    return out

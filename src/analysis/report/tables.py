@@ -1,20 +1,25 @@
 """The tables the reports print, in Chinese or English, each with its caption and source line.
 
-Every function returns the keyword arguments of `narrative.show_table` (`frame`, `caption`,
-`source`, `number_columns`), so a notebook cell is `nv.show_table(**report_tables.terms(lang))`.
-Column headers come from the `[columns]` words of the templates, captions from `[tables]`,
-values from `analysis.report_data`; numbers are formatted for the language.
+Each function takes the frame (or rows) a notebook derived from the views and the language, and
+returns the keyword arguments of `display.show_table` (`frame`, `caption`, `source`,
+`number_columns`): `display.show_table(**tables.terms(summary, terms, lang))`. Column headers
+come from the `[columns]` words, captions from `[tables]`; numbers are formatted for the language.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import narrative as nv
-from . import report_data as rd
+from . import views as v
+from .citations import last_heading, source_caption
+from .formatting import format_month, format_number, join_names
+from .labels import indicator_label, label, province_name, row_label, with_original, words
+from .lang import check_lang
+from .render import render_inline
+from .values import Fact
 
 # What the functions below import when first called: a report kernel imports these ahead of
-# time (`analysis.build.zygote.warm_up`), while `import analysis.report_tables` itself stays cheap.
+# time (`analysis.publish.zygote.warm_up`), while `import analysis.report.tables` stays cheap.
 WARM_IMPORTS = ("pandas",)
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -22,15 +27,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def _columns(lang: str) -> dict[str, str]:
-    return nv.templates(lang)["columns"]
-
-
-def _labels(lang: str, group: str) -> dict[str, str]:
-    return nv.templates(lang)["labels"][group]
+    return check_lang(lang).words["columns"]
 
 
 def _caption(key: str, lang: str, **context: Any) -> str:
-    return nv.render_inline(f"tables.{key}", lang, **context)
+    return render_inline(f"tables.{key}", lang, **context)
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str], lang: str) -> pd.DataFrame:
@@ -53,18 +54,17 @@ def _view(
     return {
         "frame": frame,
         "caption": caption,
-        "source": nv.source_caption(source_rows, lang) if source_rows is not None else None,
+        "source": source_caption(source_rows, lang) if source_rows is not None else None,
         "number_columns": tuple(words[c] for c in number_columns),
     }
 
 
 def _num(value: Any, lang: str) -> str:
-    return "" if value is None else nv.format_number(value, lang)
+    return "" if value is None else format_number(value, lang)
 
 
 def _names(codes: list[int], lang: str) -> str:
-    sep = "、" if lang == "zh" else ", "
-    return sep.join(nv.province_name(c, lang) for c in codes)
+    return join_names((province_name(c, lang) for c in codes), lang)
 
 
 # --------------------------------------------------------------------------------------------
@@ -72,45 +72,46 @@ def _names(codes: list[int], lang: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def terms(lang: str) -> dict[str, Any]:
-    """The terms of the 2020 work reports: term, number of provinces, which provinces."""
-    nv.check_lang(lang)
-    summary = rd.terms_summary()
+def terms(summary: pd.DataFrame, terms: pd.DataFrame, lang: str) -> dict[str, Any]:
+    """The terms of the 2020 work reports: term, number of provinces, which provinces.
+
+    From `summary` (`views.terms_summary()`) and, for the provinces naming none, `terms`
+    (`views.cluster_terms()`).
+    """
     rows = []
     for r in summary.to_dict("records"):
-        term = r["term_zh"] if lang == "zh" else f"{r['term_en']} ({r['term_zh']})"
         rows.append(
             {
-                "term": term,
+                "term": with_original(r, "term", lang),
                 "term_provinces": _num(r["provinces"], lang),
                 "provinces_listed": _names(r["adcodes"], lang),
             }
         )
-    missing = rd.provinces_not_naming()
+    missing = v.provinces_not_naming(terms)
     if missing:
         rows.append(
             {
-                "term": nv.templates(lang)["common"]["no_term"],
+                "term": check_lang(lang).words["common"]["no_term"],
                 "term_provinces": _num(len(missing), lang),
                 "provinces_listed": _names([p.adcode for p in missing], lang),
             }
         )
-    year = rd.indicator_row("cluster_indicators", "provinces_total")["period"]
+    year = v.indicator_row("cluster_indicators", "provinces_total")["period"]
     frame = _frame(rows, ["term", "term_provinces", "provinces_listed"], lang)
     return _view(
         frame,
         _caption("terms", lang, year=year),
-        rd.table("provincial_cluster_terms"),
+        v.table("provincial_cluster_terms"),
         lang,
         ("term_provinces",),
     )
 
 
-def strategies(lang: str) -> dict[str, Any]:
-    """The provincial strategies: one line per statement of the text, grouped by province."""
-    nv.check_lang(lang)
+def strategies(strategies: list[dict[str, Any]], lang: str) -> dict[str, Any]:
+    """The provincial strategies (`views.strategies()`): one line per statement of the text,
+    grouped by province."""
     rows, cited = [], []
-    for strategy in rd.strategies():
+    for strategy in strategies:
         for r in strategy["rows"]:
             rows.append(_strategy_row(r, lang))
             cited.append(r)
@@ -120,34 +121,32 @@ def strategies(lang: str) -> dict[str, Any]:
 
 def _strategy_row(r: dict[str, Any], lang: str) -> dict[str, Any]:
     """One statement of a strategy: what it is about, when, and what it says (one cell)."""
-    words = nv.templates(lang)["labels"].get("strategy_items", {})
+    items = words(lang, "strategy_items")
     document = r.get("document_zh") or ""
-    if document and lang == "en":
+    if document and check_lang(lang).is_source:
+        content = f"《{document}》"
+    elif document:
         # Document rows carry the title's English rendering in label_en (from the glossary).
         same = r.get("label_zh") == document
-        content = nv.label(document, lang, r.get("label_en") if same else None)
-    elif document:
-        content = f"《{document}》"
+        content = label(document, lang, r.get("label_en") if same else None)
     elif r.get("system_label"):
         content = f"“{r['system_label']}”"
     else:
         content = _num(r.get("count"), lang)
     return {
-        "province": nv.province_name(r["adcode"], lang),
-        "item": words.get(str(r["item"])) or nv.row_label(r, "label", lang),
+        "province": province_name(r["adcode"], lang),
+        "item": items.get(str(r["item"])) or row_label(r, "label", lang),
         "year": str(r["year"]) if r.get("year") is not None else "",
         "content": content,
         "listed": str(r.get("listed_zh") or "").replace(";", "、"),
     }
 
 
-def province_strategy(province: Any, lang: str) -> dict[str, Any]:
-    """The strategy rows of one province (empty frame when the text gives none)."""
-    nv.check_lang(lang)
-    profile = rd.province_profile(province)
+def province_strategy(profile: v.ProvinceProfile, lang: str) -> dict[str, Any]:
+    """The strategy rows of one province's profile (empty frame when the text gives none)."""
     rows = [_strategy_row(r, lang) for r in profile.strategy]
     frame = _frame(rows, ["item", "year", "content", "listed"], lang)
-    name = nv.province_name(profile.unit, lang)
+    name = province_name(profile.unit, lang)
     return _view(
         frame,
         _caption("strategy_rows", lang, name=name),
@@ -157,21 +156,14 @@ def province_strategy(province: Any, lang: str) -> dict[str, Any]:
     )
 
 
-def province_sentences(province: Any, lang: str) -> dict[str, Any]:
-    """The sentences of the source that name the province, with their sections."""
-    nv.check_lang(lang)
-    profile = rd.province_profile(province)
+def province_sentences(profile: v.ProvinceProfile, lang: str) -> dict[str, Any]:
+    """The sentences of the source that name the profile's province, with their sections."""
     rows = [
-        {"section": _last_heading(s["section"]), "sentence": s["text"]} for s in profile.sentences
+        {"section": last_heading(s["section"]), "sentence": s["text"]} for s in profile.sentences
     ]
     frame = _frame(rows, ["section", "sentence"], lang)
-    name = nv.province_name(profile.unit, lang)
+    name = province_name(profile.unit, lang)
     return _view(frame, _caption("sentences", lang, name=name), None, lang)
-
-
-def _last_heading(section: str) -> str:
-    parts = [p.strip() for p in section.split(">") if p.strip()]
-    return parts[-1] if parts else ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -179,18 +171,19 @@ def _last_heading(section: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def amoled_indicators(lang: str) -> dict[str, Any]:
-    """Every AMOLED indicator: what, value with unit and qualifier, when, scope."""
-    nv.check_lang(lang)
+def amoled_indicators(indicators: pd.DataFrame, lang: str) -> dict[str, Any]:
+    """Every AMOLED indicator of `indicators` (the amoled_indicators table): what, value with
+    unit and qualifier, when, scope."""
     rows, cited = [], []
-    measures = {"production_line": "条", "category": "个", "item": "种", "requirement": "个"}
-    for r in rd.records("amoled_indicators"):
-        fact = nv.Fact.from_row(r, measure=measures.get(str(r["unit"]), ""))
-        scope = r.get("scope_zh") if lang == "zh" else r.get("scope")
-        period = nv.format_month(str(r["period"]), lang) if r.get("period") else ""
+    measures = words(lang, "measures")
+    for r in indicators.to_dict("records"):
+        r = {k: v.plain(x) for k, x in r.items()}
+        fact = Fact.from_row(r, measure=measures.get(str(r["unit"]), ""))
+        scope = check_lang(lang).pick(r.get("scope_zh"), r.get("scope"))
+        period = format_month(str(r["period"]), lang) if r.get("period") else ""
         rows.append(
             {
-                "item": nv.indicator_label(r, lang),
+                "item": indicator_label(r, lang),
                 "value": _rank_or_value(fact, lang),
                 "date": period,
                 "scope": scope or "",
@@ -201,67 +194,64 @@ def amoled_indicators(lang: str) -> dict[str, Any]:
     return _view(frame, _caption("indicators", lang), cited, lang, ("value",))
 
 
-def _rank_or_value(fact: nv.Fact, lang: str) -> str:
+def _rank_or_value(fact: Fact, lang: str) -> str:
     if fact.unit == "rank":
-        return (
-            ("全球" if lang == "zh" else "")
-            + fact.format(lang)
-            + ("" if lang == "zh" else " in the world")
-        )
+        return check_lang(lang).words["common"]["world_rank"].format(rank=fact.format(lang))
     return fact.format(lang)
 
 
-def materials(lang: str) -> dict[str, Any]:
-    """The material categories of a flexible AMOLED line, in the text's order."""
-    nv.check_lang(lang)
-    rows_ = sorted(rd.records("amoled_line_materials"), key=lambda r: int(r["position"]))
+def materials(materials: list[dict[str, Any]], lang: str) -> dict[str, Any]:
+    """The material categories of a flexible AMOLED line (amoled_line_materials rows), in the
+    text's order; the other language's name next to each."""
+    rows_ = sorted(materials, key=lambda r: int(r["position"]))
+    lang = check_lang(lang)
     rows = []
     for r in rows_:
         rows.append(
             {
                 "number": _num(r["position"], lang),
-                "material": r["material_zh"] if lang == "zh" else r["material_en"],
-                "material_en": r["material_en"] if lang == "zh" else r["material_zh"],
+                "material": lang.pick(r["material_zh"], r["material_en"]),
+                "material_en": lang.pick(r["material_en"], r["material_zh"]),
             }
         )
     frame = _frame(rows, ["number", "material", "material_en"], lang)
     return _view(frame, _caption("materials", lang), rows_, lang, ("number",))
 
 
-def companies(lang: str) -> dict[str, Any]:
-    """The companies the AMOLED article names, by role."""
-    nv.check_lang(lang)
-    roles = _labels(lang, "roles")
-    rows_ = rd.records("display_companies")
-    rows = [
+def _named_by_kind(
+    rows: list[dict[str, Any]], lang: str, *, kind: str, labels: str, name: str, caption: str
+) -> dict[str, Any]:
+    """A list of names (`<name>_zh`/`_en`) with the reviewed label (`[labels.<labels>]`) of
+    each row's `kind` column: the companies by role, the technologies by kind."""
+    words_ = words(lang, labels)
+    out = [
         {
-            "role": roles.get(str(r["role"]), str(r["role"])),
-            "company": r["company_zh"]
-            if lang == "zh"
-            else f"{r['company_en']} ({r['company_zh']})",
+            kind: words_.get(str(r[kind]), str(r[kind])),
+            name: with_original(r, name, lang),
         }
-        for r in rows_
+        for r in rows
     ]
-    frame = _frame(rows, ["role", "company"], lang)
-    return _view(frame, _caption("companies", lang), rows_, lang)
+    return _view(_frame(out, [kind, name], lang), _caption(caption, lang), rows, lang)
 
 
-def technologies(lang: str) -> dict[str, Any]:
-    """Technology breakthroughs and screen forms the AMOLED article lists."""
-    nv.check_lang(lang)
-    kinds = _labels(lang, "tech_kinds")
-    rows_ = rd.records("amoled_technology_breakthroughs")
-    rows = [
-        {
-            "kind": kinds.get(str(r["kind"]), str(r["kind"])),
-            "technology": r["technology_zh"]
-            if lang == "zh"
-            else f"{r['technology_en']} ({r['technology_zh']})",
-        }
-        for r in rows_
-    ]
-    frame = _frame(rows, ["kind", "technology"], lang)
-    return _view(frame, _caption("technologies", lang), rows_, lang)
+def companies(companies: list[dict[str, Any]], lang: str) -> dict[str, Any]:
+    """The companies the AMOLED article names (display_companies rows), by role."""
+    return _named_by_kind(
+        companies, lang, kind="role", labels="roles", name="company", caption="companies"
+    )
+
+
+def technologies(technologies: list[dict[str, Any]], lang: str) -> dict[str, Any]:
+    """Technology breakthroughs and screen forms the AMOLED article lists (rows of
+    amoled_technology_breakthroughs)."""
+    return _named_by_kind(
+        technologies,
+        lang,
+        kind="kind",
+        labels="tech_kinds",
+        name="technology",
+        caption="technologies",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -269,14 +259,13 @@ def technologies(lang: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
-def structure(lang: str) -> dict[str, Any]:
-    """Paragraphs, body paragraphs, pull quotes and sentences per section."""
-    nv.check_lang(lang)
-    frame = rd.document_structure()
+def structure(frame: pd.DataFrame, lang: str) -> dict[str, Any]:
+    """Paragraphs, body paragraphs, pull quotes and sentences per section (of `frame`,
+    `audit.document_structure()`)."""
     rows = [
         {
             "article": r["article_id"],
-            "section": _last_heading(r["section"]) or "—",
+            "section": last_heading(r["section"]) or "—",
             "paragraphs": _num(r["paragraphs"], lang),
             "fact_paragraphs": _num(r["fact_paragraphs"], lang),
             "pull_quotes": _num(r["pull_quotes"], lang),
@@ -294,12 +283,11 @@ def structure(lang: str) -> dict[str, Any]:
     )
 
 
-def repairs(lang: str) -> dict[str, Any]:
-    """Every repair other than punctuation: kind, where, before, after, reason, decision."""
-    nv.check_lang(lang)
-    kinds = _labels(lang, "repair_kinds")
-    decisions = _labels(lang, "decision")
-    audit = rd.cleaning_audit()
+def repairs(audit: pd.DataFrame, lang: str) -> dict[str, Any]:
+    """Every repair of `audit` (`audit.cleaning_audit()`) other than punctuation: kind, where,
+    before, after, reason, decision."""
+    kinds = words(lang, "repair_kinds")
+    decisions = words(lang, "decision")
     audit = audit[audit["kind"] != "punctuation"]
     rows = [
         {
@@ -316,10 +304,9 @@ def repairs(lang: str) -> dict[str, Any]:
     return _view(_frame(rows, cols, lang), _caption("repairs", lang), None, lang)
 
 
-def punctuation(lang: str) -> dict[str, Any]:
-    """Punctuation repairs summed per paragraph, with the marks changed."""
-    nv.check_lang(lang)
-    audit = rd.cleaning_audit()
+def punctuation(audit: pd.DataFrame, lang: str) -> dict[str, Any]:
+    """Punctuation repairs of `audit` (`audit.cleaning_audit()`) summed per paragraph, with the
+    marks changed."""
     audit = audit[audit["kind"] == "punctuation"]
     rows = []
     for paragraph, part in audit.groupby("paragraph_id", sort=False):
@@ -347,10 +334,9 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def coverage(lang: str) -> dict[str, Any]:
-    """Numeric mentions per kind of number: how many are used, not a fact, unclassified."""
-    nv.check_lang(lang)
-    frame = rd.mention_coverage()
+def coverage(frame: pd.DataFrame, lang: str) -> dict[str, Any]:
+    """Numeric mentions per kind of number (`audit.mention_coverage()`): how many are used,
+    not a fact, unclassified."""
     statuses = ("used", "not_a_fact", "unclassified")
     rows = []
     for kind, part in frame.groupby("kind", sort=True):
@@ -359,7 +345,7 @@ def coverage(lang: str) -> dict[str, Any]:
         row.update({s: _num(int(counts.get(s, 0)), lang) for s in statuses})
         row["mentions"] = _num(int(part["mentions"].sum()), lang)
         rows.append(row)
-    status_words = _labels(lang, "status")
+    status_words = words(lang, "status")
     view = _view(
         _frame(rows, ["mention_kind", *statuses, "mentions"], lang).rename(columns=status_words),
         _caption("coverage", lang),
@@ -371,10 +357,8 @@ def coverage(lang: str) -> dict[str, Any]:
     return view
 
 
-def not_a_fact(lang: str) -> dict[str, Any]:
-    """Mentions classified as not a fact, per review rule, with examples."""
-    nv.check_lang(lang)
-    mentions = rd.table("numeric_mentions")
+def not_a_fact(mentions: pd.DataFrame, lang: str) -> dict[str, Any]:
+    """Mentions (numeric_mentions) classified as not a fact, per review rule, with examples."""
     part = mentions[mentions["status"] == "not_a_fact"]
     rows = []
     for rule, group in part.groupby("rule", sort=True):
@@ -396,11 +380,11 @@ def not_a_fact(lang: str) -> dict[str, Any]:
     )
 
 
-def checks(lang: str) -> dict[str, Any]:
-    """The consistency checks: what is compared, stated and re-derived figure, result."""
-    nv.check_lang(lang)
-    results = _labels(lang, "result")
-    rows_ = rd.records("consistency_checks")
+def checks(checks: pd.DataFrame, lang: str) -> dict[str, Any]:
+    """The consistency checks (consistency_checks): what is compared, stated and re-derived
+    figure, result."""
+    results = words(lang, "result")
+    rows_ = [{k: v.plain(x) for k, x in r.items()} for r in checks.to_dict("records")]
     rows = [
         {
             "check": r["description"],
@@ -421,15 +405,14 @@ def checks(lang: str) -> dict[str, Any]:
 
 def fact_tables(lang: str) -> dict[str, Any]:
     """The tables of the fact base with their row counts and descriptions."""
-    nv.check_lang(lang)
-    from .facts.tables import ALL_TABLES
+    from ..facts.tables import ALL_TABLES
 
     rows = []
     for t in ALL_TABLES:
         rows.append(
             {
                 "table": t.name,
-                "rows": _num(len(rd.table(t.name)), lang),
+                "rows": _num(len(v.table(t.name)), lang),
                 "description": t.title,
             }
         )

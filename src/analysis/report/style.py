@@ -17,11 +17,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import EnvironmentSetupError
-from .io import atomic_path
+from ..errors import EnvironmentSetupError
+from ..io import atomic_path
 
 # What the functions below import when first called: a report kernel imports these ahead of
-# time (`analysis.build.zygote.warm_up`), while `import analysis.style` itself stays cheap.
+# time (`analysis.publish.zygote.warm_up`), while `import analysis.report.style` itself stays cheap.
 WARM_IMPORTS = (
     "matplotlib.pyplot",
     "seaborn",

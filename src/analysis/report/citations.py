@@ -1,0 +1,142 @@
+"""Provenance in the report language: the citation of a row, the source line of a chart or
+table ("Source: …"), and the citation of a whole report.
+
+There is one `Citation` class, the facts layer's (`analysis.facts.api.Citation`, what
+`analysis.cite` returns); this module looks citations up by sentence id (cached, since a report
+cites the same sentences many times) and writes them in the words of `[common]`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InputError
+from ..missing import is_missing
+from .labels import glossary_label
+from .lang import check_lang
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..facts.api import Citation
+
+
+def citation(source: Mapping[str, Any] | str) -> Citation:
+    """The citation of a table row (its `sentence_id` and `quote`) or of a sentence id."""
+    if isinstance(source, str):
+        sentence_id, quote = source, ""
+    else:
+        sentence_id = str(source["sentence_id"])
+        quote = "" if is_missing(source.get("quote")) else str(source.get("quote"))
+    try:
+        found = _cite(sentence_id)
+    except KeyError:
+        raise InputError(
+            f"Sentence {sentence_id!r} is not in the cited_sentences table of data/processed/. "
+            "The fact tables and the reports are out of step: run `make data` and build again."
+        ) from None
+    return dataclasses.replace(found, quote=quote or found.sentence)
+
+
+@functools.lru_cache(maxsize=512)
+def _cite(sentence_id: str) -> Citation:
+    from ..facts.api import cite
+
+    return cite({"sentence_id": sentence_id, "quote": ""})
+
+
+def section_label(section: str, lang: str) -> str:
+    """The last heading of a section path, translated through the glossary when it has one."""
+    parts = [p.strip() for p in section.split(">") if p.strip()]
+    if not parts:
+        return ""
+    heading = parts[-1]
+    translated = None if check_lang(lang).is_source else glossary_label(heading)
+    return f"“{heading}” ({translated})" if translated else f"“{heading}”"
+
+
+def last_heading(section: str) -> str:
+    """The last heading of a section path ("一、… > （二）…" → "（二）…")."""
+    parts = [p.strip() for p in section.split(">") if p.strip()]
+    return parts[-1] if parts else ""
+
+
+def article_label(title: str, lang: str) -> str:
+    """《title》, followed in a translation by the glossary's rendering of the title."""
+    label = f"《{title}》"
+    translated = None if check_lang(lang).is_source else glossary_label(title)
+    return f"{label} (“{translated}”)" if translated else label
+
+
+def institute_label(institute: str, lang: str) -> str:
+    """The institute as the source names it, or its glossary label (else the publisher)."""
+    lang = check_lang(lang)
+    if lang.is_source:
+        return institute
+    return glossary_label(institute) or lang.words["common"]["publisher"]
+
+
+def report_citation(article_ids: Sequence[str], lang: str) -> str:
+    """The "Source: …" line of a whole report: institute, authors and title of each article.
+
+    From the origin records (data/raw/sources.toml, through the corpus) and, in English, the
+    glossary; `reports.toml` asks for it with `source = { articles = ["a1"] }`.
+    """
+    from ..corpus import load_corpus
+
+    t = check_lang(lang).words["common"]
+    articles = {a.id: a for a in load_corpus().articles}
+    parts = []
+    for article_id in article_ids:
+        article = articles.get(article_id)
+        if article is None:
+            raise InputError(
+                f"unknown article {article_id!r}; the articles of the source are "
+                f"{', '.join(articles)} (data/raw/sources.toml)."
+            )
+        *first, last = article.authors or ("",)
+        names = f"{t['authors_sep'].join(first)}{t['authors_last']}{last}" if first else last
+        parts.append(
+            t["citation_article"].format(
+                institute=institute_label(article.institute, lang),
+                authors=names,
+                article=article_label(article.title, lang),
+            )
+        )
+    if not parts:
+        raise InputError("a report citation needs at least one article id.")
+    return t["citation_prefix"] + t["citation_join"].join(parts) + t["citation_end"]
+
+
+def source_caption(rows: Iterable[Mapping[str, Any] | str] | Any, lang: str) -> str:
+    """The "Source: …" line of a chart or table: article title and section(s) of its rows.
+
+    `rows` are table rows (mappings with `sentence_id`), a DataFrame, or sentence ids. Rows from
+    several sections of one article name each section once, in the order they first appear.
+    """
+    t = check_lang(lang).words["common"]
+    if hasattr(rows, "to_dict"):
+        rows = rows.to_dict("records")
+    by_article: dict[str, tuple[Citation, list[str]]] = {}
+    for row in rows:
+        cite = citation(row)
+        entry = by_article.setdefault(cite.article_title, (cite, []))
+        label_ = section_label(cite.section, lang)
+        if label_ and label_ not in entry[1]:
+            entry[1].append(label_)
+    if not by_article:
+        raise ValueError("source_caption: no rows to cite")
+    parts = []
+    for cite, sections in by_article.values():
+        many = len(sections) > 1 and "caption_sections_many" in t
+        pattern = t["caption_sections_many"] if many else t["caption_sections"]
+        where = pattern.format(sections=t["list_sep"].join(sections))
+        parts.append(
+            t["caption_article"].format(
+                institute=institute_label(cite.institute, lang),
+                article=article_label(cite.article_title, lang),
+                sections=where if sections else "",
+            )
+        )
+    return t["caption_prefix"] + t["caption_join"].join(parts) + t["caption_end"]
