@@ -16,9 +16,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from buildkit import add_package, run
 
 from analysis.publish import export
-from analysis.publish.engine import BuildOptions, Context, build, update_notebooks
+from analysis.publish.engine import BuildOptions, Context, update_notebooks
 from analysis.publish.execute import Result
 from analysis.publish.progress import QUIET
 from analysis.publish.spec import load_spec
@@ -31,24 +32,7 @@ def copy_project(where: Path) -> Path:
     shutil.copytree(FIXTURE, where)
     # The code whose change must rebuild everything; a stand-in for src/analysis, which other
     # people may edit while the tests run.
-    (where / "package").mkdir()
-    (where / "package" / "module.py").write_text("VALUE = 1\n", encoding="utf-8")
-    return where
-
-
-def run(project: Path, **kwargs):
-    stream = io.StringIO()
-    options = BuildOptions(
-        reports_file=project / "reports.toml",
-        verbosity=QUIET,
-        stream=stream,
-        jobs=2,
-        package_dir=project / "package",
-    )
-    for key, value in kwargs.items():
-        setattr(options, key, value)
-    summary = build(options)
-    return summary, stream.getvalue()
+    return add_package(where)
 
 
 def sha256(path: Path) -> str:

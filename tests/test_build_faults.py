@@ -8,7 +8,6 @@ record (the output folder, the interpreter's version).
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import signal
@@ -18,14 +17,13 @@ import time
 import uuid
 from pathlib import Path
 
+import buildkit
 import nbformat
 import pytest
+from buildkit import KERNELSPEC, add_package, write_notebook
 
 from analysis.publish import execute
-from analysis.publish.engine import BuildOptions, build
-from analysis.publish.progress import QUIET
 
-KERNELSPEC = {"display_name": "Python (analysis)", "language": "python", "name": "analysis"}
 NOTEBOOKS = {
     "ok": ["x = 1", "print('x =', x)"],
     "dies": [
@@ -60,37 +58,16 @@ notebook = "notebooks/hangs.ipynb"
 
 def make_project(root: Path) -> Path:
     """The three-notebook project in `root`."""
-    (root / "notebooks").mkdir(parents=True)
-    (root / "package").mkdir()
-    (root / "package" / "module.py").write_text("VALUE = 1\n", encoding="utf-8")
     for name, cells in NOTEBOOKS.items():
-        nb = nbformat.v4.new_notebook()
-        nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
-        for index, source in enumerate(cells):
-            cell = nbformat.v4.new_code_cell(source)
-            cell.id = f"{name}-{index}"
-            if index == 0:
-                cell.metadata["tags"] = ["parameters"]
-            nb.cells.append(cell)
-        nbformat.write(nb, root / "notebooks" / f"{name}.ipynb")
+        write_notebook(root / "notebooks" / f"{name}.ipynb", cells, name)
     (root / "reports.toml").write_text(REPORTS_TOML, encoding="utf-8")
-    return root
+    return add_package(root)
 
 
 def run(project: Path, **kwargs):
-    stream = io.StringIO()
-    options = BuildOptions(
-        reports_file=project / "reports.toml",
-        verbosity=QUIET,
-        stream=stream,
-        jobs=2,
-        package_dir=project / "package",
-    )
-    for key, value in kwargs.items():
-        setattr(options, key, value)
     started = time.monotonic()
-    summary = build(options)
-    return summary, stream.getvalue(), time.monotonic() - started
+    summary, text = buildkit.run(project, **kwargs)
+    return summary, text, time.monotonic() - started
 
 
 @pytest.fixture(scope="module")

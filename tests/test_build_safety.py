@@ -20,13 +20,13 @@ import sys
 import threading
 from pathlib import Path
 
+import buildkit
 import pytest
 
 from analysis import cli
 from analysis.publish import engine
-from analysis.publish.engine import BuildError, BuildLock, BuildOptions, build, update_notebooks
+from analysis.publish.engine import BuildError, BuildLock, BuildOptions, update_notebooks
 from analysis.publish.execute import Result
-from analysis.publish.progress import QUIET
 from analysis.publish.spec import ParamSet, SpecError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "build"
@@ -100,22 +100,11 @@ def fake(monkeypatch):
 
 
 def options(project: Path, **kwargs) -> BuildOptions:
-    result = BuildOptions(
-        reports_file=project / "reports.toml",
-        verbosity=QUIET,
-        stream=io.StringIO(),
-        jobs=1,
-        package_dir=project / "package",
-    )
-    for key, value in kwargs.items():
-        setattr(result, key, value)
-    return result
+    return buildkit.options(project, **{"jobs": 1, **kwargs})
 
 
 def run(project: Path, **kwargs):
-    opts = options(project, **kwargs)
-    summary = build(opts)
-    return summary, opts.stream.getvalue()
+    return buildkit.run(project, **{"jobs": 1, **kwargs})
 
 
 def snapshot(folder: Path) -> dict[str, str]:

@@ -113,44 +113,18 @@ def test_pandas_in_a_forked_kernel_formats_as_in_a_plain_kernel(tmp_path: Path) 
     # Old code: the template process imported pandas before any IPython kernel existed, so
     # pandas took itself to be in a terminal (display.max_columns 0: fit the terminal's width)
     # and every forked kernel printed frames differently from a Jupyter kernel (20 columns).
-    import io
-
     import nbformat
+    from buildkit import add_package, run, write_notebook
 
-    from analysis.publish.engine import BuildOptions, build
-    from analysis.publish.progress import QUIET
-
-    project = tmp_path / "project"
-    (project / "notebooks").mkdir(parents=True)
-    (project / "package").mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.metadata = {
-        "kernelspec": {
-            "display_name": "Python (analysis)",
-            "language": "python",
-            "name": "analysis",
-        }
-    }
+    project = add_package(tmp_path / "project")
     sources = ["x = 1", "import pandas as pd", "print(pd.get_option('display.max_columns'))"]
-    for index, source in enumerate(sources):
-        cell = nbformat.v4.new_code_cell(source)
-        cell.id = f"cell-{index}"
-        if index == 0:
-            cell.metadata["tags"] = ["parameters"]
-        nb.cells.append(cell)
-    nbformat.write(nb, project / "notebooks" / "frames.ipynb")
+    write_notebook(project / "notebooks" / "frames.ipynb", sources, "frames")
     (project / "reports.toml").write_text(
         "[defaults]\nformats = []\ninputs = []\n\n[reports.frames]\n"
         'notebook = "notebooks/frames.ipynb"\n',
         encoding="utf-8",
     )
-    options = BuildOptions(
-        reports_file=project / "reports.toml",
-        verbosity=QUIET,
-        stream=io.StringIO(),
-        jobs=1,
-        package_dir=project / "package",
-    )
-    assert build(options).exit_code == 0, options.stream.getvalue()
+    summary, text = run(project, jobs=1)
+    assert summary.exit_code == 0, text
     executed = nbformat.read(project / "reports" / "notebooks" / "frames.ipynb", as_version=4)
     assert executed.cells[-1].outputs[0]["text"] == "20\n"

@@ -74,11 +74,17 @@ def _copy_bootstrap(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def _bootstrap(repo: Path, python: object = None) -> subprocess.CompletedProcess:
+    """Run the copied bootstrap in `repo`, with $PYTHON set to `python` when given."""
+    env = {**os.environ, "PYTHON": str(python)} if python is not None else None
+    return subprocess.run(
+        ["bash", "tools/bootstrap.sh"], cwd=repo, env=env, capture_output=True, text=True
+    )
+
+
 def test_bootstrap_refuses_a_missing_lock(tmp_path):
     repo = _copy_bootstrap(tmp_path)
-    result = subprocess.run(
-        ["bash", "tools/bootstrap.sh"], cwd=repo, capture_output=True, text=True, check=False
-    )
+    result = _bootstrap(repo)
     assert result.returncode == 2
     assert "requirements/lock.txt is missing" in result.stderr
     assert not (repo / ".venv").exists()
@@ -92,7 +98,6 @@ def test_bootstrap_is_a_noop_when_the_stamp_matches(tmp_path):
     os.symlink(sys.executable, repo / ".venv" / "bin" / "python")
     # The bootstrap hashes the version of $PYTHON: name it, whatever the caller's $PYTHON was
     # (`PYTHON=python3.12 make test` runs this test with that variable set).
-    env = {**os.environ, "PYTHON": sys.executable}
     version = subprocess.run(
         [sys.executable, "-c", "import sys; print(sys.version)"], capture_output=True, text=True
     ).stdout
@@ -102,14 +107,7 @@ def test_bootstrap_is_a_noop_when_the_stamp_matches(tmp_path):
         + version.encode()
     ).hexdigest()
     (repo / ".venv" / ".bootstrap-stamp").write_text(digest + "\n")
-    result = subprocess.run(
-        ["bash", "tools/bootstrap.sh"],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = _bootstrap(repo, sys.executable)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # nothing rebuilt
 
@@ -119,14 +117,7 @@ def test_bootstrap_is_a_noop_when_the_stamp_matches(tmp_path):
     (repo / ".venv" / "bin" / "python").unlink()
     (repo / ".venv" / "bin" / "python").write_text("#!/bin/sh\nexit 1\n")
     (repo / ".venv" / "bin" / "python").chmod(0o755)
-    result = subprocess.run(
-        ["bash", "tools/bootstrap.sh"],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = _bootstrap(repo, sys.executable)
     assert "the lock changed" in result.stderr
     assert result.returncode != 0
     assert not (repo / ".venv" / ".bootstrap-stamp").exists()
@@ -173,14 +164,7 @@ def test_bootstrap_refuses_an_untested_python(tmp_path, version: str) -> None:
     fake = tmp_path / f"python{version}"
     fake.write_text(f"#!/bin/sh\necho {version}\n")  # answers every question with its version
     fake.chmod(0o755)
-    result = subprocess.run(
-        ["bash", "tools/bootstrap.sh"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "PYTHON": str(fake)},
-    )
+    result = _bootstrap(repo, fake)
     assert result.returncode == 2, result.stderr
     assert f"is Python {version}; this project supports Python 3.11, 3.12 or 3.13" in (
         result.stderr
@@ -240,14 +224,7 @@ def test_bootstrap_makes_the_venv_anew_for_another_interpreter(tmp_path) -> None
         "esac\n"
     )
     new.chmod(0o755)
-    result = subprocess.run(
-        ["bash", "tools/bootstrap.sh"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "PYTHON": str(new)},
-    )
+    result = _bootstrap(repo, new)
     assert result.returncode != 0
     assert "was made with Python 3.11.7; making it anew with" in result.stderr
     assert "(Python 3.12.1)" in result.stderr

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from .errors import AnalysisError
 from .publish.cli import add_arguments as add_build_arguments
+from .publish.cli import add_reports_file_argument
 
 if TYPE_CHECKING:
     from .facts.validation import SchemaValidator
@@ -160,7 +161,6 @@ def _at_least_one(text: str) -> int:
 
 
 def _add_verify_arguments(p: argparse.ArgumentParser) -> None:
-    from .paths import ROOT
 
     p.add_argument(
         "--sample",
@@ -176,13 +176,7 @@ def _add_verify_arguments(p: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="the published folder to verify (default: reports/ next to the reports file)",
     )
-    p.add_argument(
-        "--reports-file",
-        type=Path,
-        default=ROOT / "reports.toml",
-        metavar="PATH",
-        help="the list of reports (default: reports.toml at the repository root)",
-    )
+    add_reports_file_argument(p)
     p.add_argument(
         "--jobs", "-j", type=_at_least_one, metavar="N", help="parallel workers of the rebuild"
     )

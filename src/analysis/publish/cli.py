@@ -10,6 +10,17 @@ from .execute import CELL_TIMEOUT
 from .progress import NORMAL, QUIET, VERBOSE
 
 
+def add_reports_file_argument(parser: argparse.ArgumentParser) -> None:
+    """`--reports-file`, shared by `analysis build` and `analysis verify`."""
+    parser.add_argument(
+        "--reports-file",
+        type=Path,
+        default=ROOT / "reports.toml",
+        metavar="PATH",
+        help="the list of reports (default: reports.toml at the repository root)",
+    )
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the options of `analysis build` on its subparser."""
     parser.add_argument(
@@ -66,13 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--quiet", "-q", action="store_true", help="print failures and the summary only"
     )
     noise.add_argument("--verbose", "-v", action="store_true", help="a line per job with timings")
-    parser.add_argument(
-        "--reports-file",
-        type=Path,
-        default=ROOT / "reports.toml",
-        metavar="PATH",
-        help="the list of reports (default: reports.toml at the repository root)",
-    )
+    add_reports_file_argument(parser)
     parser.add_argument(
         "--reports-dir",
         type=Path,
