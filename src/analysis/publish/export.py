@@ -14,9 +14,14 @@ and the page's font stacks name only it and the generic `sans-serif`. Under its 
 (16 MB, other bytes). A private name can match only the face the page carries.
 
 PDF: WeasyPrint renders the same HTML with the print rules (A4, page numbers, running title).
-The font is already a subset, so it is embedded whole (`full_fonts`), which spares WeasyPrint
-its own fontTools subsetting of a CJK font (tens of seconds). Creation dates are never written
-and the file identifier is derived from the content.
+Creation dates are never written and the file identifier is derived from the content. The
+font is already a small subset, and WeasyPrint subsets it again to the glyphs it drew (with
+HarfBuzz, in milliseconds). That second step is what gives the PDF a whole text layer: its
+ToUnicode map then names each drawn glyph with the text it was shaped from. Embedded whole
+(`full_fonts`), the map was read from the font's cmap, which names no glyph that a font feature
+substitutes: the CJK face's `locl` gives English text other digits and `liga` joins "fi", so
+`pdftotext` of every English PDF lost its digits ("launched in August  and May .") and every
+PDF its ligatures ("rst").
 
 Subsetting uses uharfbuzz when it is installed (milliseconds) and fontTools otherwise (seconds).
 """
@@ -355,12 +360,15 @@ def find_remote_urls(page: str) -> list[str]:
 
 
 def render_pdf(page: str, *, base_url: str) -> bytes:
-    """Render the HTML page as an A4 PDF with WeasyPrint (fonts embedded, no dates)."""
+    """Render the HTML page as an A4 PDF with WeasyPrint (fonts embedded, no dates).
+
+    Not `full_fonts`: only a font WeasyPrint subsets gets a ToUnicode map of what was shaped
+    (see the module docstring), so that copy, search and screen readers get every glyph."""
     import weasyprint
 
     with _font_configuration() as font_config:
         document = weasyprint.HTML(string=page, base_url=str(base_url) + "/")
-        return document.write_pdf(full_fonts=True, pdf_identifier=True, font_config=font_config)
+        return document.write_pdf(pdf_identifier=True, font_config=font_config)
 
 
 @contextlib.contextmanager
