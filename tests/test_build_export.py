@@ -270,3 +270,61 @@ def test_pdf_text_layer_holds_every_number_and_word_of_the_page(lang: str, tmp_p
     text = pdf_text(export.render_pdf(page, base_url=str(tmp_path)), tmp_path)
     assert "2019" in text  # guards the comparison itself
     assert missing_from_text_layer(page, text) == {"numbers": [], "words": []}
+
+
+def _embedded_fonts(page: str) -> dict:
+    from fontTools.ttLib import TTFont
+
+    rules = re.findall(r'font-family: "([^"]+)";[^}]*?url\(data:font/\w+;base64,([^)]+)\)', page)
+    return {family: TTFont(io.BytesIO(base64.b64decode(data))) for family, data in rules}
+
+
+def test_english_pages_are_set_latin_first_and_chinese_pages_cjk_first(tmp_path) -> None:
+    """Old code: English pages were set in the CJK face, whose quote marks are full-width
+    (an em each), leaving gaps around every quotation."""
+    cell = new_markdown_cell("# Title\n\nThe “fine” article, 《央地协同》, 2019.")
+    cell["id"] = "stack"
+    pages = {
+        lang: export.render_html(
+            new_notebook(cells=[cell]), {"lang": lang}, notebook_dir=str(tmp_path)
+        )[0]
+        for lang in ("en", "zh")
+    }
+    root = {
+        lang: re.search(r":root \{[^}]*font-family: ([^;]+);", p).group(1)
+        for lang, p in pages.items()
+    }
+    assert root["en"] == f'"{export.LATIN_FAMILY}", "{export.EMBEDDED_FAMILY}", sans-serif'
+    assert root["zh"] == f'"{export.EMBEDDED_FAMILY}", sans-serif'
+    assert f':lang(zh) {{ font-family: "{export.EMBEDDED_FAMILY}"' in pages["en"]
+    fonts = _embedded_fonts(pages["en"])
+    assert sorted(fonts) == sorted([export.LATIN_FAMILY, export.EMBEDDED_FAMILY])
+    latin, cjk = fonts[export.LATIN_FAMILY], fonts[export.EMBEDDED_FAMILY]
+    assert latin["name"].getDebugName(1) == "Noto Sans" and "fvar" not in latin  # static
+    assert latin["OS/2"].usWeightClass == 400
+    assert all(ord(c) in latin.getBestCmap() for c in "Title“”fine2019")
+    assert ord("央") not in latin.getBestCmap() and ord("央") in cjk.getBestCmap()
+
+    def advance(font, char: str) -> float:
+        return font["hmtx"][font.getBestCmap()[ord(char)]][0] / font["head"].unitsPerEm
+
+    assert advance(cjk, "“") == 1.0  # the gap the CJK face leaves
+    assert advance(latin, "“") < 0.5  # proportional
+    assert sorted(_embedded_fonts(pages["zh"])) == [export.EMBEDDED_FAMILY]
+
+
+def test_english_page_embeds_a_subset_of_each_face_and_is_byte_identical(tmp_path) -> None:
+    import weasyprint
+
+    cell = new_markdown_cell("# Title\n\nThe “fine” article, 《央地协同》, 2019.")
+    cell["id"] = "stack"
+    page, _ = export.render_html(
+        new_notebook(cells=[cell]), {"lang": "en"}, notebook_dir=str(tmp_path)
+    )
+    first = export.render_pdf(page, base_url=str(tmp_path))
+    assert first == export.render_pdf(page, base_url=str(tmp_path))
+    with export._font_configuration() as font_config:
+        document = weasyprint.HTML(string=page).render(font_config=font_config)
+        plain = document.write_pdf(uncompressed_pdf=True)
+    assert plain.count(b"/FontFile2") == 1 and plain.count(b"/FontFile3") == 1  # Latin, CJK
+    assert b"Analysis-Noto-Sans-subset" in plain and b"Analysis-Noto-Sans-CJK-SC-subset" in plain
