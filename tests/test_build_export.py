@@ -136,8 +136,8 @@ def test_pdf_is_a4_with_page_numbers_and_byte_identical(page: str, tmp_path) -> 
     margins = "".join(_margin_text(box) for box in sheet._page_box.children)
     assert f"1 / {len(document.pages)}" in margins
     # Inspect the structure in an uncompressed rendering of the same page.
-    plain = document.write_pdf(uncompressed_pdf=True, full_fonts=True)
-    assert plain.count(b"/FontFile3") == 1  # one font, fully embedded, no fake-bold copy
+    plain = document.write_pdf(uncompressed_pdf=True)
+    assert plain.count(b"/FontFile3") == 1  # one font, no fake-bold copy
     assert b"Noto-Sans-CJK-SC" in plain
 
 
@@ -228,3 +228,103 @@ def test_a_pdf_leaves_no_weasyprint_font_folder_behind(page: str, tmp_path) -> N
         timeout=120,
     )
     assert sorted(p.name for p in scratch.iterdir()) == []
+
+
+# Prose as the reports set it: numbers in running text, in emphasis with a note marker, in a
+# table (tabular figures) and in a list; words with ligatures (fi, fl, ff) and curly quotes.
+TEXT_LAYER_PAGES = {
+    "en": (
+        "# Clusters in 2019 and 2020\n\n"
+        "The competition was launched in August 2019 and May 2020; the first batch had 24 "
+        "winners, 70.5% of the 44, in 15 provinces. The office’s “fine” official offer "
+        "affluent flows.\n\n"
+        '- Jiangsu (8), Guangdong (7), <strong class="an-key">31</strong>'
+        '<sup class="an-ref"><a href="#n1">[1]</a></sup> in the East\n\n'
+        "| Province | Winners | Share (%) |\n|---|---:|---:|\n"
+        "| Jiangsu | 8 | 18.2 |\n| Hunan | 3 | 6.8 |\n"
+    ),
+    "zh": (
+        "# 2019年和2020年的集群\n\n"
+        "竞赛于2019年8月和2020年5月启动，第一批24个集群，占44个的70.5%，分布在15个省份。"
+        "“集群发展促进机构”first office。\n\n"
+        '- 江苏（8个），广东（7个），<strong class="an-key">31</strong>'
+        '<sup class="an-ref"><a href="#n1">[1]</a></sup>个在东部\n\n'
+        "| 省份 | 集群数 | 占比（%） |\n|---|---:|---:|\n| 江苏 | 8 | 18.2 |\n| 湖南 | 3 | 6.8 |\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_pdf_text_layer_holds_every_number_and_word_of_the_page(lang: str, tmp_path) -> None:
+    """pdftotext of the PDF holds every number and word the HTML shows. Old code: the English
+    PDF lost its digits ("launched in August  and May ."), which the CJK face's `locl`
+    substitutes for English, and its ligatures ("rst"): the font went in whole
+    (`full_fonts`), so WeasyPrint wrote a ToUnicode map of the font's cmap, which names no
+    glyph a font feature substitutes."""
+    from textlayer import missing_from_text_layer, pdf_text
+
+    cell = new_markdown_cell(TEXT_LAYER_PAGES[lang])
+    cell["id"] = "text-layer"
+    options = {**OPTIONS, "lang": lang, "job_id": f"text.{lang}", "params": {"lang": lang}}
+    page, _ = export.render_html(new_notebook(cells=[cell]), options, notebook_dir=str(tmp_path))
+    text = pdf_text(export.render_pdf(page, base_url=str(tmp_path)), tmp_path)
+    assert "2019" in text  # guards the comparison itself
+    assert missing_from_text_layer(page, text) == {"numbers": [], "words": []}
+
+
+def _embedded_fonts(page: str) -> dict:
+    from fontTools.ttLib import TTFont
+
+    rules = re.findall(r'font-family: "([^"]+)";[^}]*?url\(data:font/\w+;base64,([^)]+)\)', page)
+    return {family: TTFont(io.BytesIO(base64.b64decode(data))) for family, data in rules}
+
+
+def test_english_pages_are_set_latin_first_and_chinese_pages_cjk_first(tmp_path) -> None:
+    """Old code: English pages were set in the CJK face, whose quote marks are full-width
+    (an em each), leaving gaps around every quotation."""
+    cell = new_markdown_cell("# Title\n\nThe “fine” article, 《央地协同》, 2019.")
+    cell["id"] = "stack"
+    pages = {
+        lang: export.render_html(
+            new_notebook(cells=[cell]), {"lang": lang}, notebook_dir=str(tmp_path)
+        )[0]
+        for lang in ("en", "zh")
+    }
+    root = {
+        lang: re.search(r":root \{[^}]*font-family: ([^;]+);", p).group(1)
+        for lang, p in pages.items()
+    }
+    assert root["en"] == f'"{export.LATIN_FAMILY}", "{export.EMBEDDED_FAMILY}", sans-serif'
+    assert root["zh"] == f'"{export.EMBEDDED_FAMILY}", sans-serif'
+    assert f':lang(zh) {{ font-family: "{export.EMBEDDED_FAMILY}"' in pages["en"]
+    fonts = _embedded_fonts(pages["en"])
+    assert sorted(fonts) == sorted([export.LATIN_FAMILY, export.EMBEDDED_FAMILY])
+    latin, cjk = fonts[export.LATIN_FAMILY], fonts[export.EMBEDDED_FAMILY]
+    assert latin["name"].getDebugName(1) == "Noto Sans" and "fvar" not in latin  # static
+    assert latin["OS/2"].usWeightClass == 400
+    assert all(ord(c) in latin.getBestCmap() for c in "Title“”fine2019")
+    assert ord("央") not in latin.getBestCmap() and ord("央") in cjk.getBestCmap()
+
+    def advance(font, char: str) -> float:
+        return font["hmtx"][font.getBestCmap()[ord(char)]][0] / font["head"].unitsPerEm
+
+    assert advance(cjk, "“") == 1.0  # the gap the CJK face leaves
+    assert advance(latin, "“") < 0.5  # proportional
+    assert sorted(_embedded_fonts(pages["zh"])) == [export.EMBEDDED_FAMILY]
+
+
+def test_english_page_embeds_a_subset_of_each_face_and_is_byte_identical(tmp_path) -> None:
+    import weasyprint
+
+    cell = new_markdown_cell("# Title\n\nThe “fine” article, 《央地协同》, 2019.")
+    cell["id"] = "stack"
+    page, _ = export.render_html(
+        new_notebook(cells=[cell]), {"lang": "en"}, notebook_dir=str(tmp_path)
+    )
+    first = export.render_pdf(page, base_url=str(tmp_path))
+    assert first == export.render_pdf(page, base_url=str(tmp_path))
+    with export._font_configuration() as font_config:
+        document = weasyprint.HTML(string=page).render(font_config=font_config)
+        plain = document.write_pdf(uncompressed_pdf=True)
+    assert plain.count(b"/FontFile2") == 1 and plain.count(b"/FontFile3") == 1  # Latin, CJK
+    assert b"Analysis-Noto-Sans-subset" in plain and b"Analysis-Noto-Sans-CJK-SC-subset" in plain

@@ -196,6 +196,19 @@ def test_key_notes_link_to_numbered_notes_in_the_html():
     assert anchors and set(anchors) == set(ids)
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_note_markers_are_bracketed_so_they_cannot_read_as_exponents(lang):
+    # Old code: <sup>1</sup> right after a key number read as "44¹"; pdftotext gave "441".
+    rendered = rn.render("cluster_policy.summary.text", lang, **contexts.cluster_context())
+    markers = re.findall(r'<sup class="an-ref"><a href="#[^"]+">([^<]*)</a></sup>', rendered.html)
+    assert markers and all(re.fullmatch(r"\[\d+\]", m) for m in markers), markers
+    assert re.search(r"\[\d+\]", rendered.text)  # the plain text keeps one pair of brackets
+    assert "[[" not in rendered.text
+    # The list of notes numbers its items the same way ("[1] ..."), in the page's CSS.
+    assert re.search(r'@counter-style an-note \{[^}]*prefix: "\["; suffix: "\] "', dp.REPORT_CSS)
+    assert ".an-notes { list-style-type: an-note; }" in dp.REPORT_CSS
+
+
 def test_source_caption_names_article_and_section():
     rows = load("national_clusters_by_industry")
     zh = ct.source_caption(rows, "zh")

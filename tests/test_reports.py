@@ -172,23 +172,29 @@ def test_html_is_self_contained_and_declares_its_language(name):
     assert "Noto Sans CJK SC" in page
 
 
-def test_english_report_renders_amounts_the_english_way(tmp_path, monkeypatch):
-    """Run the AMOLED notebook with lang="en" (as the build does) and read its HTML."""
+@pytest.fixture(scope="module")
+def amoled_en(tmp_path_factory) -> tuple[str, Path]:
+    """The AMOLED notebook run with lang="en" (as the build does): its HTML and its folder."""
     import papermill
 
-    # The kernel inherits this environment: its charts go here, not into reports/figures/.
-    monkeypatch.setenv(paths.FIGURES_ENV, str(tmp_path / "figures"))
+    folder = tmp_path_factory.mktemp("amoled-en")
+    out = folder / "amoled_en.ipynb"
+    # The kernel inherits this environment: its charts go to the folder, not reports/figures/.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(paths.FIGURES_ENV, str(folder / "figures"))
+        papermill.execute_notebook(
+            str(paths.NOTEBOOKS / "amoled_industry.ipynb"),
+            str(out),
+            parameters={"lang": "en"},
+            kernel_name="analysis",
+            cwd=str(paths.NOTEBOOKS),
+            progress_bar=False,
+        )
+    return _page(nbformat.read(out, as_version=4), "en"), folder
 
-    out = tmp_path / "amoled_en.ipynb"
-    papermill.execute_notebook(
-        str(paths.NOTEBOOKS / "amoled_industry.ipynb"),
-        str(out),
-        parameters={"lang": "en"},
-        kernel_name="analysis",
-        cwd=str(paths.NOTEBOOKS),
-        progress_bar=False,
-    )
-    page = _page(nbformat.read(out, as_version=4), "en")
+
+def test_english_report_renders_amounts_the_english_way(amoled_en):
+    page, folder = amoled_en
     text = _visible_text(page)
     investment = _indicator("amoled_indicators", "new_display_investment")
     output = _indicator("amoled_indicators", "amoled_output_value")
@@ -199,10 +205,23 @@ def test_english_report_renders_amounts_the_english_way(tmp_path, monkeypatch):
     assert not re.search(r"[0-9.]+万?亿元", _visible_text(prose))
     assert '<html lang="en">' in page
     assert export.find_remote_resources(page) == []
-    assert sorted(p.name for p in (tmp_path / "figures").glob("*_en.png"))
+    assert sorted(p.name for p in (folder / "figures").glob("*_en.png"))
 
 
 def test_notebook_paths_are_relative():
     for name in NOTEBOOKS:
         text = (paths.NOTEBOOKS / f"{name}.ipynb").read_text(encoding="utf-8")
         assert str(Path(paths.ROOT)) not in text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_pdf_text_layer_holds_every_number_and_word_of_a_real_report(lang, amoled_en, tmp_path):
+    """pdftotext of a real report's PDF holds every number and word its HTML shows (the
+    English AMOLED report run above; the committed cluster-policy notebook in Chinese). Old
+    code: the English PDFs lost every digit in running text ("launched in August  and May .")
+    and the Chinese ones every ligature ("rst" for "first")."""
+    from textlayer import missing_from_text_layer, pdf_text
+
+    page = amoled_en[0] if lang == "en" else _page(_notebook("cluster_policy"), "zh")
+    text = pdf_text(export.render_pdf(page, base_url=str(paths.NOTEBOOKS)), tmp_path)
+    assert missing_from_text_layer(page, text) == {"numbers": [], "words": []}

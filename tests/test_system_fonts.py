@@ -1,8 +1,9 @@
 """Reports and charts use only the fonts the project ships, whatever the machine has installed.
 
 Nothing is installed: fontconfig is pointed (`FONTCONFIG_FILE`) at a temporary configuration
-whose only font is an impostor, a copy of matplotlib's DejaVu Serif renamed "Noto Sans CJK SC"
-(the family name of the face the project embeds) as Debian's `fonts-noto-cjk` would offer it.
+whose only fonts are impostors, copies of matplotlib's DejaVu Serif renamed "Noto Sans CJK SC"
+and "Noto Sans" (the family names of the faces the project embeds) as Debian's `fonts-noto-cjk`
+and `fonts-noto-core` would offer them.
 fontconfig is read once per process, so each rendering runs in a subprocess of its own.
 """
 
@@ -20,6 +21,7 @@ from analysis.paths import ROOT
 from analysis.publish import export
 
 IMPOSTOR_FAMILY = "Noto Sans CJK SC"
+LATIN_IMPOSTOR_FAMILY = "Noto Sans"
 
 RENDER_PDF = r"""
 import sys
@@ -29,8 +31,10 @@ from analysis.publish import export
 cell = new_markdown_cell("# 江苏省先进制造业集群\n\n直骨关门 clusters, 2024: 45 个。")
 cell["id"] = "fonts"  # nbformat draws a random id otherwise
 nb = new_notebook(cells=[cell])
-page, _ = export.render_html(nb, {"lang": "zh", "job_id": "fonts.zh"}, notebook_dir=sys.argv[1])
-sys.stdout.buffer.write(export.render_pdf(page, base_url=sys.argv[1]))
+for lang in ("zh", "en"):  # a Chinese page (CJK face) and an English one (Latin face first)
+    options = {"lang": lang, "job_id": f"fonts.{lang}"}
+    page, _ = export.render_html(nb, options, notebook_dir=sys.argv[1])
+    sys.stdout.buffer.write(export.render_pdf(page, base_url=sys.argv[1]))
 """
 
 RENDER_CHART = r"""
@@ -50,23 +54,28 @@ for fmt in ("png", "svg"):
 
 @pytest.fixture(scope="module")
 def impostor_config(tmp_path_factory) -> Path:
-    """A fonts.conf whose one font folder offers a non-CJK font named "Noto Sans CJK SC"."""
+    """A fonts.conf whose one font folder offers serif fonts named "Noto Sans CJK SC" and
+    "Noto Sans"."""
     import matplotlib
     from fontTools.ttLib import TTFont
 
     folder = tmp_path_factory.mktemp("impostor-fonts")
     source = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSerif.ttf"
-    with TTFont(str(source)) as font:
-        for record in font["name"].names:
-            if record.nameID in (1, 16):
-                record.string = IMPOSTOR_FAMILY
-            elif record.nameID in (2, 17):
-                record.string = "Regular"
-            elif record.nameID == 4:
-                record.string = f"{IMPOSTOR_FAMILY} Regular"
-            elif record.nameID == 6:
-                record.string = "NotoSansCJKsc-Regular"
-        font.save(str(folder / "impostor.ttf"))
+    for family, postscript, file in (
+        (IMPOSTOR_FAMILY, "NotoSansCJKsc-Regular", "impostor.ttf"),
+        (LATIN_IMPOSTOR_FAMILY, "NotoSans-Regular", "latin-impostor.ttf"),
+    ):
+        with TTFont(str(source)) as font:
+            for record in font["name"].names:
+                if record.nameID in (1, 16):
+                    record.string = family
+                elif record.nameID in (2, 17):
+                    record.string = "Regular"
+                elif record.nameID == 4:
+                    record.string = f"{family} Regular"
+                elif record.nameID == 6:
+                    record.string = postscript
+            font.save(str(folder / file))
     config = folder / "fonts.conf"
     config.write_text(
         '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
@@ -105,14 +114,23 @@ def test_the_impostor_is_what_fontconfig_offers(impostor_config: Path) -> None:
     )
     if done.returncode != 0 and not done.stdout:  # pragma: no cover - fc-match not installed
         pytest.skip("fc-match is not installed")
-    assert done.stdout.endswith("impostor.ttf")
+    assert done.stdout.endswith("/impostor.ttf")
+    done = subprocess.run(
+        ["fc-match", "--format=%{file}", LATIN_IMPOSTOR_FAMILY],
+        env={**os.environ, "FONTCONFIG_FILE": str(impostor_config)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.stdout.endswith("/latin-impostor.ttf")
 
 
 def test_pdf_bytes_do_not_depend_on_installed_fonts(impostor_config: Path, tmp_path) -> None:
     plain = _run(RENDER_PDF, tmp_path, "plain", None)
     impostor = _run(RENDER_PDF, tmp_path, "impostor", impostor_config)
     assert plain.startswith(b"%PDF-")
-    assert impostor == plain, "WeasyPrint took an installed font named Noto Sans CJK SC"
+    assert plain.count(b"%PDF-") == 2
+    assert impostor == plain, "WeasyPrint took an installed font named Noto Sans (CJK SC)"
 
 
 def test_chart_bytes_do_not_depend_on_installed_fonts(impostor_config: Path, tmp_path) -> None:
@@ -124,16 +142,20 @@ def test_chart_bytes_do_not_depend_on_installed_fonts(impostor_config: Path, tmp
     assert impostor == plain
 
 
-def test_the_page_names_no_font_an_installed_one_could_answer(tmp_path) -> None:
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_page_names_no_font_an_installed_one_could_answer(lang, tmp_path) -> None:
     from nbformat.v4 import new_markdown_cell, new_notebook
 
     nb = new_notebook(cells=[new_markdown_cell("# 标题\n\n正文 text")])
-    page, _ = export.render_html(nb, {"lang": "zh"}, notebook_dir=str(tmp_path))
+    page, _ = export.render_html(nb, {"lang": lang}, notebook_dir=str(tmp_path))
     families = re.findall(r"font-family:\s*([^;}]+)", page)
     assert families
-    allowed = {f'"{export.EMBEDDED_FAMILY}"', "sans-serif", "inherit"}
+    embedded = {"zh": [export.EMBEDDED_FAMILY], "en": [export.LATIN_FAMILY, export.EMBEDDED_FAMILY]}
+    allowed = {f'"{family}"' for family in embedded[lang]} | {"sans-serif", "inherit"}
     for declaration in families:
         names = {name.strip() for name in declaration.split(",")}
         assert names <= allowed, declaration
-    assert page.count(f'@font-face {{ font-family: "{export.EMBEDDED_FAMILY}"') == 1
-    assert f'"{IMPOSTOR_FAMILY}"' not in page
+    for family in embedded[lang]:
+        assert page.count(f'@font-face {{ font-family: "{family}"') == 1
+    assert page.count("@font-face") == len(embedded[lang])
+    assert f'"{IMPOSTOR_FAMILY}"' not in page and f'"{LATIN_IMPOSTOR_FAMILY}"' not in page

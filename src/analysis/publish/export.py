@@ -7,16 +7,27 @@ characters of the page. The page therefore opens offline on any machine and show
 glyph shapes (not the Japanese forms a fallback font would give), at a few hundred kB. No
 script is included and no URL outside the page is referenced: a remote resource is an error.
 
-The embedded face is declared under a family name no installed font has (`EMBEDDED_FAMILY`),
-and the page's font stacks name only it and the generic `sans-serif`. Under its real name,
-"Noto Sans CJK SC", WeasyPrint asked fontconfig for that family and, where Debian's
-`fonts-noto-cjk` is installed, laid the page out in the system font and embedded all of it
-(16 MB, other bytes). A private name can match only the face the page carries.
+English pages are set Latin first: an embedded subset of Noto Sans (from the
+`fontpkg-noto-sans` package, pinned to its Regular instance) for the Latin text, with proportional
+figures and punctuation, then the CJK face for the Chinese the page quotes. In the CJK face,
+English text took its full-width quote marks, which left gaps around every quotation. Chinese
+pages are set in the CJK face alone, whose Latin glyphs are drawn to sit among Chinese ones.
+
+Each embedded face is declared under a family name no installed font has (`EMBEDDED_FAMILY`,
+`LATIN_FAMILY`), and the page's font stacks name only those and the generic `sans-serif`.
+Under its real name, "Noto Sans CJK SC", WeasyPrint asked fontconfig for that family and, where
+Debian's `fonts-noto-cjk` is installed, laid the page out in the system font and embedded all
+of it (16 MB, other bytes). A private name can match only the face the page carries.
 
 PDF: WeasyPrint renders the same HTML with the print rules (A4, page numbers, running title).
-The font is already a subset, so it is embedded whole (`full_fonts`), which spares WeasyPrint
-its own fontTools subsetting of a CJK font (tens of seconds). Creation dates are never written
-and the file identifier is derived from the content.
+Creation dates are never written and the file identifier is derived from the content. The
+font is already a small subset, and WeasyPrint subsets it again to the glyphs it drew (with
+HarfBuzz, in milliseconds). That second step is what gives the PDF a whole text layer: its
+ToUnicode map then names each drawn glyph with the text it was shaped from. Embedded whole
+(`full_fonts`), the map was read from the font's cmap, which names no glyph that a font feature
+substitutes: the CJK face's `locl` gives English text other digits and `liga` joins "fi", so
+`pdftotext` of every English PDF lost its digits ("launched in August  and May .") and every
+PDF its ligatures ("rst").
 
 Subsetting uses uharfbuzz when it is installed (milliseconds) and fontTools otherwise (seconds).
 """
@@ -50,9 +61,19 @@ _H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
 _ALWAYS = "".join(chr(c) for c in range(0x20, 0x7F)) + "—–·…“”‘’、。，：；！？（）《》【】¶•◦"
 
 FONT_FAMILY_FALLBACK = "Noto Sans CJK SC"
-# The family name the page gives its embedded subset: private to the project, so that neither
-# WeasyPrint (through fontconfig) nor a browser can resolve it to an installed font.
+# The family names the page gives its embedded subsets: private to the project, so that neither
+# WeasyPrint (through fontconfig) nor a browser can resolve them to an installed font.
 EMBEDDED_FAMILY = "Analysis Noto Sans CJK SC subset"
+LATIN_FAMILY = "Analysis Noto Sans subset"
+# The upright face of the `fontpkg-noto-sans` package (variable in weight and width).
+LATIN_FONT_FILE = "NotoSans[wdth,wght].ttf"
+
+
+def font_stack(lang: str) -> list[str]:
+    """The embedded families of a page, in the order the page asks them for a character."""
+    return (
+        [LATIN_FAMILY, EMBEDDED_FAMILY] if _html_lang(lang).startswith("en") else [EMBEDDED_FAMILY]
+    )
 
 
 def _page_words(lang: str) -> dict[str, str]:
@@ -88,7 +109,7 @@ DISPLAY_PRIORITY = [
 CSS = """
 :root {
   --ink: #1f2328; --muted: #5b6370; --rule: #d0d7de; --accent: #0b4f8a; --tint: #f4f7fa;
-  font-family: "%(family)s", sans-serif;
+  font-family: %(stack)s, sans-serif;
   color: var(--ink);
 }
 html { font-size: 16px; }
@@ -149,7 +170,18 @@ pre { font-family: inherit; font-variant-numeric: tabular-nums; font-size: .8rem
   tr, img, svg, pre { break-inside: avoid; page-break-inside: avoid; }
   h2 { margin-top: 1.6rem; }
 }
-""".replace("%(family)s", EMBEDDED_FAMILY)
+"""
+
+
+def page_css(lang: str) -> str:
+    """The page's stylesheet, with the font stack of its language. On an English page a passage
+    marked as Chinese (a quoted source sentence) is set CJK first, with the full-width
+    punctuation Chinese text is drawn with."""
+    stack = font_stack(lang)
+    css = CSS.replace("%(stack)s", ", ".join(f'"{family}"' for family in stack))
+    if len(stack) > 1:
+        css += f':lang(zh) {{ font-family: "{EMBEDDED_FAMILY}", sans-serif; }}\n'
+    return css
 
 
 # --------------------------------------------------------------------------- fonts
@@ -186,25 +218,57 @@ def _face_index(path: Path, family: str) -> int:
     raise RuntimeError(f"{path} has no face named {family!r}")
 
 
+@functools.cache
+def _latin_font_file() -> Path:
+    import fontpkg_noto_sans
+
+    return Path(fontpkg_noto_sans.ROOT) / "files" / LATIN_FONT_FILE
+
+
+@functools.cache
+def latin_codepoints() -> frozenset[int]:
+    """The characters the Latin face draws (the rest of an English page goes to the CJK face)."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(_latin_font_file()), lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
 def subset_font(chars: str) -> bytes:
     """An OpenType font with just `chars` (plus basic Latin and punctuation) from the SC face."""
     path, family = _font_file()
     index = _face_index(path, family)
     codepoints = sorted({ord(c) for c in chars + _ALWAYS if ord(c) >= 0x20})
+    return _subset(path, index, codepoints, pin_axes=False)
+
+
+def subset_latin_font(chars: str) -> bytes:
+    """A static Noto Sans Regular with the characters of `chars` (and `_ALWAYS`) it draws."""
+    wanted = {ord(c) for c in chars + _ALWAYS if ord(c) >= 0x20}
+    return _subset(_latin_font_file(), 0, sorted(wanted & latin_codepoints()), pin_axes=True)
+
+
+def _subset(path: Path, index: int, codepoints: list[int], *, pin_axes: bool) -> bytes:
+    """A subset of face `index` of `path`; `pin_axes` makes a variable font its default
+    (Regular) instance, so the page embeds one static face, as WeasyPrint would otherwise
+    instantiate it itself with fontTools."""
     try:
         import uharfbuzz as hb
     except ImportError:
-        return _subset_fonttools(path, index, codepoints)
+        return _subset_fonttools(path, index, codepoints, pin_axes=pin_axes)
     face = hb.Face(hb.Blob.from_file_path(str(path)), index)
     spec = hb.SubsetInput()
     for codepoint in codepoints:
         spec.unicode_set.add(codepoint)
+    if pin_axes:
+        spec.pin_all_axes_to_default(face)
     return bytes(hb.subset(face, spec).blob.data)
 
 
-def _subset_fonttools(path: Path, index: int, codepoints: list[int]) -> bytes:
+def _subset_fonttools(path: Path, index: int, codepoints: list[int], *, pin_axes: bool) -> bytes:
     from fontTools import subset
     from fontTools.ttLib import TTFont
+    from fontTools.varLib.instancer import instantiateVariableFont
 
     options = subset.Options()
     options.hinting = False
@@ -213,7 +277,10 @@ def _subset_fonttools(path: Path, index: int, codepoints: list[int]) -> bytes:
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=codepoints)
     buffer = io.BytesIO()
-    with TTFont(str(path), fontNumber=index, lazy=True) as font:
+    with TTFont(str(path), fontNumber=index, lazy=None if pin_axes else True) as font:
+        if pin_axes and "fvar" in font:
+            defaults = {axis.axisTag: axis.defaultValue for axis in font["fvar"].axes}
+            font = instantiateVariableFont(font, defaults, static=True)
         subsetter.subset(font)
         font.save(buffer, reorderTables=False)
     return buffer.getvalue()
@@ -222,9 +289,24 @@ def _subset_fonttools(path: Path, index: int, codepoints: list[int]) -> bytes:
 def font_face_css(font: bytes, family: str = EMBEDDED_FAMILY) -> str:
     """An @font-face rule embedding `font` as a data URI, under the family name `family`."""
     data = base64.b64encode(font).decode("ascii")
+    kind = ("otf", "opentype") if font[:4] == b"OTTO" else ("ttf", "truetype")
     return (
         f'@font-face {{ font-family: "{family}"; font-style: normal; font-weight: 400; '
-        f'src: url(data:font/otf;base64,{data}) format("opentype"); }}'
+        f'src: url(data:font/{kind[0]};base64,{data}) format("{kind[1]}"); }}'
+    )
+
+
+def page_fonts_css(chars: str, lang: str) -> str:
+    """The @font-face rules of a page: each face of its stack, holding the characters of the
+    page it may be asked for."""
+    if LATIN_FAMILY not in font_stack(lang):
+        return font_face_css(subset_font(chars), EMBEDDED_FAMILY)
+    return "\n".join(
+        [
+            font_face_css(subset_latin_font(chars), LATIN_FAMILY),
+            # All the page's characters: a passage marked lang="zh-CN" is set CJK first.
+            font_face_css(subset_font(chars), EMBEDDED_FAMILY),
+        ]
     )
 
 
@@ -236,13 +318,15 @@ def prepare() -> None:
 
     path, family = _font_file()
     _face_index(path, family)
-    page, _ = render_html(
-        new_notebook(cells=[new_markdown_cell("# 预热 warm-up")]),
-        {"lang": "zh", "job_id": "warm-up"},
-        notebook_dir=str(path.parent),
-    )
-    with _font_configuration() as font_config:
-        weasyprint.HTML(string=page).render(font_config=font_config)
+    latin_codepoints()
+    for lang in ("zh", "en"):
+        page, _ = render_html(
+            new_notebook(cells=[new_markdown_cell("# 预热 warm-up")]),
+            {"lang": lang, "job_id": "warm-up"},
+            notebook_dir=str(path.parent),
+        )
+        with _font_configuration() as font_config:
+            weasyprint.HTML(string=page).render(font_config=font_config)
 
 
 # --------------------------------------------------------------------------- HTML
@@ -319,7 +403,7 @@ def render_html(nb: Any, options: dict[str, Any], *, notebook_dir: str) -> tuple
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="generator" content="analysis build">\n'
         "<title>{title}</title>\n<style>\n{{FONT}}\n{css}</style>\n</head>\n"
-    ).format(lang=_html_lang(lang), title=esc(title), css=CSS.strip() + "\n")
+    ).format(lang=_html_lang(lang), title=esc(title), css=page_css(lang).strip() + "\n")
     page = (
         head
         + '<body>\n<main class="report">\n'
@@ -337,7 +421,7 @@ def render_html(nb: Any, options: dict[str, Any], *, notebook_dir: str) -> tuple
             f"offline): {', '.join(sorted(set(remote))[:5])}; embed them instead."
         )
     chars = html_lib.unescape(_DATA_URI.sub("", page))
-    page = page.replace("{FONT}", font_face_css(subset_font(chars), EMBEDDED_FAMILY), 1)
+    page = page.replace("{FONT}", page_fonts_css(chars, lang), 1)
     return page, title
 
 
@@ -355,12 +439,15 @@ def find_remote_urls(page: str) -> list[str]:
 
 
 def render_pdf(page: str, *, base_url: str) -> bytes:
-    """Render the HTML page as an A4 PDF with WeasyPrint (fonts embedded, no dates)."""
+    """Render the HTML page as an A4 PDF with WeasyPrint (fonts embedded, no dates).
+
+    Not `full_fonts`: only a font WeasyPrint subsets gets a ToUnicode map of what was shaped
+    (see the module docstring), so that copy, search and screen readers get every glyph."""
     import weasyprint
 
     with _font_configuration() as font_config:
         document = weasyprint.HTML(string=page, base_url=str(base_url) + "/")
-        return document.write_pdf(full_fonts=True, pdf_identifier=True, font_config=font_config)
+        return document.write_pdf(pdf_identifier=True, font_config=font_config)
 
 
 @contextlib.contextmanager

@@ -45,7 +45,11 @@ REPORT_CSS = """
 .an-notes { color: #5b6370; font-size: .78rem; line-height: 1.55; margin: .2rem 0 1.2rem;
   padding-left: 1.6rem; }
 .an-notes li { margin: .15rem 0; text-align: left; }
-.an-ref { font-size: .7em; line-height: 0; margin-left: .1em; }
+/* Note markers in brackets, in the text ("31[2]") and in the list of notes ("[2] ..."): a bare
+   superscript after a number reads as an exponent. */
+@counter-style an-note { system: extends decimal; prefix: "["; suffix: "] "; }
+.an-notes { list-style-type: an-note; }
+.an-ref { font-size: .7em; line-height: 0; margin-left: .08em; }
 .an-ref a { text-decoration: none; }
 .an-source { color: #5b6370; font-size: .78rem; margin: .3rem 0 1.2rem; text-align: left; }
 figure.an-figure-table { margin: 1rem 0 1.4rem; }

@@ -31,7 +31,6 @@ def html_to_text(markup: str) -> str:
     """A plain-text form of our own HTML: blocks on lines, cells separated by tabs."""
     text = _BLOCK_END.sub("\n", str(markup))
     text = re.sub(r"</t[dh]>", "\t", text)
-    text = re.sub(r"<sup[^>]*>.*?</sup>", lambda m: f"[{_TAG.sub('', m.group(0))}]", text)
     text = _TAG.sub("", text)
     text = html.unescape(text)
     lines = [line.rstrip("\t ").strip() for line in text.splitlines()]

@@ -95,7 +95,10 @@ def _f_bare(ctx: Any, value: Any, measure: str = "") -> Markup:
 
 @jinja2.pass_context
 def _f_key(ctx: Any, value: Any, measure: str = "") -> Markup:
-    """`{{ fact | key("家") }}`: a key number in bold with a note quoting its sentence."""
+    """`{{ fact | key("家") }}`: a key number in bold with a note quoting its sentence.
+
+    The note marker is bracketed, "31[2]": a bare superscript after a number reads as an
+    exponent ("31²")."""
     fact = _as_fact(value, measure)
     text = escape(fact.format(_lang_of(ctx)))
     if fact.sentence_id is None:
@@ -104,7 +107,7 @@ def _f_key(ctx: Any, value: Any, measure: str = "") -> Markup:
     number = notes.add(fact.sentence_id, fact.quote or "")
     return Markup(
         f'<strong class="an-key">{text}</strong><sup class="an-ref">'
-        f'<a href="#{notes.anchor(number)}">{number}</a></sup>'
+        f'<a href="#{notes.anchor(number)}">[{number}]</a></sup>'
     )
 
 
