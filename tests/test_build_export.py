@@ -256,7 +256,7 @@ TEXT_LAYER_PAGES = {
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_pdf_text_layer_holds_every_number_and_word_of_the_page(lang: str, tmp_path) -> None:
-    """pdftotext of the PDF holds every number and word the HTML shows. Old code: the English
+    """The text layer of the PDF holds every number and word the HTML shows. Old code: the English
     PDF lost its digits ("launched in August  and May ."), which the CJK face's `locl`
     substitutes for English, and its ligatures ("rst"): the font went in whole
     (`full_fonts`), so WeasyPrint wrote a ToUnicode map of the font's cmap, which names no
@@ -328,3 +328,50 @@ def test_english_page_embeds_a_subset_of_each_face_and_is_byte_identical(tmp_pat
         plain = document.write_pdf(uncompressed_pdf=True)
     assert plain.count(b"/FontFile2") == 1 and plain.count(b"/FontFile3") == 1  # Latin, CJK
     assert b"Analysis-Noto-Sans-subset" in plain and b"Analysis-Noto-Sans-CJK-SC-subset" in plain
+
+
+_PDF_BYTES = """
+import hashlib, sys
+if sys.argv[3] == "absent":  # as on a machine without libharfbuzz-subset
+    import weasyprint.pdf.fonts
+    weasyprint.pdf.fonts.harfbuzz_subset = None
+from analysis.publish import export
+page = open(sys.argv[1], encoding="utf-8").read()
+print(hashlib.sha256(export.render_pdf(page, base_url=sys.argv[2])).hexdigest())
+"""
+
+
+def test_pdf_bytes_do_not_depend_on_the_systems_harfbuzz_subset(page: str, tmp_path) -> None:
+    """WeasyPrint subsets fonts with the system's libharfbuzz-subset where it is installed and
+    with fontTools elsewhere, and the two give different font streams. Where this machine has
+    the library, the old code's PDF differed from one made as if it had not."""
+    import subprocess
+    import sys
+
+    source = tmp_path / "page.html"
+    source.write_text(page, encoding="utf-8")
+    digests = {
+        how: subprocess.run(
+            [sys.executable, "-c", _PDF_BYTES, str(source), str(tmp_path), how],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout.strip()
+        for how in ("as installed", "absent")
+    }
+    assert digests["as installed"] == digests["absent"]
+
+
+def test_pdf_bytes_do_not_depend_on_the_clock(page: str, tmp_path, monkeypatch) -> None:
+    """fontTools stamps every font it saves with the current time (`head.modified`) unless
+    SOURCE_DATE_EPOCH names one: two PDFs a second apart differed."""
+    import time
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    real = time.time
+    made = []
+    for shift in (0, 86_400 * 400):
+        monkeypatch.setattr(time, "time", lambda shift=shift: real() + shift)
+        made.append(export.render_pdf(page, base_url=str(tmp_path)))
+    assert made[0] == made[1]

@@ -216,7 +216,7 @@ def test_notebook_paths_are_relative():
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_pdf_text_layer_holds_every_number_and_word_of_a_real_report(lang, amoled_en, tmp_path):
-    """pdftotext of a real report's PDF holds every number and word its HTML shows (the
+    """The text layer of a real report's PDF holds every number and word its HTML shows (the
     English AMOLED report run above; the committed cluster-policy notebook in Chinese). Old
     code: the English PDFs lost every digit in running text ("launched in August  and May .")
     and the Chinese ones every ligature ("rst" for "first")."""

@@ -39,6 +39,8 @@ import contextlib
 import functools
 import html as html_lib
 import io
+import logging
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -445,9 +447,49 @@ def render_pdf(page: str, *, base_url: str) -> bytes:
     (see the module docstring), so that copy, search and screen readers get every glyph."""
     import weasyprint
 
-    with _font_configuration() as font_config:
+    _subset_with_fonttools()
+    with _font_configuration() as font_config, _source_date_epoch():
         document = weasyprint.HTML(string=page, base_url=str(base_url) + "/")
         return document.write_pdf(pdf_identifier=True, font_config=font_config)
+
+
+@contextlib.contextmanager
+def _source_date_epoch() -> Iterator[None]:
+    """SOURCE_DATE_EPOCH=0 while a PDF is written: fontTools stamps each font it saves (the
+    `head` table's modified date) with the current time unless this variable names one."""
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = "0"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = before
+
+
+class _FontToolsNotice(logging.Filter):
+    """Drops WeasyPrint's notice that it subsets with fontTools: the project asks it to."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "instead of HarfBuzz-Subset" not in record.getMessage()
+
+
+@functools.cache
+def _subset_with_fonttools() -> None:
+    """Make WeasyPrint subset fonts with fontTools, whatever the system offers.
+
+    WeasyPrint subsets with the system's libharfbuzz-subset when there is one (of whatever
+    version the distribution ships) and with fontTools otherwise, and the two give different
+    bytes: a PDF would then depend on a system package. fontTools is pinned in the lock, so it
+    gives every machine the same font streams. The switch is WeasyPrint's own module global
+    (`weasyprint.pdf.fonts.harfbuzz_subset`), read at each subsetting; the cost is tens of
+    milliseconds a PDF (our subsets are small).
+    """
+    import weasyprint.pdf.fonts as fonts
+
+    fonts.harfbuzz_subset = None
+    logging.getLogger("weasyprint").addFilter(_FontToolsNotice())
 
 
 @contextlib.contextmanager
