@@ -96,8 +96,10 @@ def test_bootstrap_writes_the_jupyterlab_overrides_even_when_the_venv_is_current
     shutil.copy(ROOT / "requirements" / "lock.txt", repo / "requirements" / "lock.txt")
     (repo / ".venv" / "bin").mkdir(parents=True)
     os.symlink(sys.executable, repo / ".venv" / "bin" / "python")
+    # The bootstrap hashes the version of $PYTHON, so name it: `PYTHON=python3.12 make test`
+    # runs this test with another interpreter in that variable.
     version = subprocess.run(
-        [shutil.which("python3"), "-c", "import sys; print(sys.version)"],
+        [sys.executable, "-c", "import sys; print(sys.version)"],
         capture_output=True,
         text=True,
         check=True,
@@ -109,7 +111,12 @@ def test_bootstrap_writes_the_jupyterlab_overrides_even_when_the_venv_is_current
     ).hexdigest()
     (repo / ".venv" / ".bootstrap-stamp").write_text(stamp + "\n")
     done = subprocess.run(
-        ["bash", "tools/bootstrap.sh"], cwd=repo, capture_output=True, text=True, check=False
+        ["bash", "tools/bootstrap.sh"],
+        cwd=repo,
+        env={**os.environ, "PYTHON": sys.executable},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""  # no re-sync
