@@ -1,6 +1,6 @@
 """Compare two report folders: are the published reports the same, apart from the fingerprint?
 
-    .venv/bin/python bench/compare_reports.py /tmp/baseline-reports /tmp/report-new
+    .venv/bin/python bench/compare_reports.py BEFORE_DIR AFTER_DIR
 
 A restructuring of the code must leave the reports as they were. Compared:
 
