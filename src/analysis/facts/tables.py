@@ -20,6 +20,7 @@ QUALIFIERS = (
     "at_most",
     "order_of_magnitude",
     "range",
+    "as_of",
 )
 SENTENCE_ID_PATTERN = r"^a\d+-p\d{3}-s\d{2}$"
 # The pandas dtype of each column type: nullable extension dtypes, so that an empty cell is
