@@ -105,6 +105,17 @@ class Grammar:
 
 
 @dataclass(frozen=True)
+class Phrase:
+    """Words of the heuristic that finds the phrase a quantity measures ([phrase])."""
+
+    boundaries: str
+    quote_marks: str
+    stop_after: tuple[str, ...]
+    predicates: tuple[str, ...]
+    leading: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Lexicon:
     """The reviewed vocabulary of the extractor, read from data/raw/mention_rules.toml."""
 
@@ -124,6 +135,7 @@ class Lexicon:
     compounds: tuple[Compound, ...]
     review_rules: tuple[ReviewRule, ...]
     grammar: Grammar
+    phrase: Phrase
     pattern: re.Pattern[str] = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
 
 
@@ -187,7 +199,8 @@ def _compile(path: Path, where: str, pattern: str) -> re.Pattern[str]:
 # any key). A misspelt key would otherwise be ignored without a word: a review rule's
 # "context" typed as "contxt" would classify far more than the reviewer meant.
 _KEYS = {
-    "": ("lexicon", "compound", "not_a_fact"),
+    "": ("lexicon", "compound", "not_a_fact", "phrase"),
+    "[phrase]": ("boundaries", "quote_marks", "stop_after", "predicates", "leading"),
     "[lexicon]": (
         "chinese_digits",
         "non_numeric_words",
@@ -235,6 +248,7 @@ def _check_keys(path: Path, data: dict) -> None:
             )
 
     check("", data, "the top level")
+    check("[phrase]", data.get("phrase"), "[phrase]")
     lexicon = data.get("lexicon")
     check("[lexicon]", lexicon, "[lexicon]")
     if isinstance(lexicon, dict):
@@ -340,6 +354,13 @@ def load_lexicon(path: Path = MENTION_RULES) -> Lexicon:
             compounds=compounds,
             review_rules=tuple(rules),
             grammar=grammar,
+            phrase=Phrase(
+                boundaries=data["phrase"]["boundaries"],
+                quote_marks=data["phrase"]["quote_marks"],
+                stop_after=tuple(data["phrase"]["stop_after"]),
+                predicates=tuple(data["phrase"]["predicates"]),
+                leading=tuple(data["phrase"]["leading"]),
+            ),
         )
     except KeyError as exc:
         raise _lexicon_error(path, f"the required entry {exc.args[0]!r} is missing") from None
@@ -800,7 +821,7 @@ def _shape(m: re.Match[str], lex: Lexicon) -> dict:
         n, d = Decimal(g["fraction_n"]), Decimal(g["fraction_d"])
         if d == 0:
             raise MentionError(f"the fraction {m.group()!r} has a zero denominator")
-        parts += [("number", *m.span("fraction_n")), ("unit", *m.span("fraction_d"))]
+        parts.append(("number", m.start(), m.end()))
         out.update(kind="fraction", value=n / d, vtext=f"{n}/{d}")
     elif name == "fword":
         value, qualifier = gr.fraction_words[g["fword_w"]]

@@ -528,5 +528,92 @@ SENTENCES_TABLE = Table(
     topic=False,
 )
 
-ALL_TABLES: tuple[Table, ...] = (*TABLES, CHECKS_TABLE, MENTIONS_TABLE, SENTENCES_TABLE)
+QUANTITIES_TABLE = Table(
+    "quantities",
+    "Every quantity of the body text",
+    "Each quantity stated in a body or lede sentence, read by the grammar of Chinese "
+    "quantities (data/raw/mention_rules.toml) before any topic rule: its value in its own "
+    "unit, the magnitude word, the qualifier, the words that gave them and the phrase it "
+    "measures (a heuristic, see analysis/facts/quantities.py). Names that look numeric "
+    "(“十四五”, 十九届五中全会, “1+N”) are not quantities.",
+    (
+        Column("quantity_id", "string", "Id of the numeric mention (numeric_mentions.csv)."),
+        Column("article_id", "string", "Article of the sentence."),
+        Column("sentence_id", "string", "Sentence of the quantity.", pattern=SENTENCE_ID_PATTERN),
+        Column("start", "integer", "Start of the mention in the sentence (characters).", minimum=0),
+        Column("end", "integer", "End of the mention (exclusive).", minimum=1),
+        Column("text", "string", "The mention as written (number, magnitude, unit word)."),
+        Column(
+            "kind",
+            "string",
+            "count, amount, percent, percentage_point, fraction, multiple, duration, year, "
+            "date, period, rank, ordinal, top_n, generation, anniversary, number, unparsed.",
+        ),
+        Column(
+            "value",
+            "number",
+            "The value in `unit` (amounts in the currency itself: 500亿元 is 5e10 yuan; counts "
+            "with their magnitude: 1200万台 is 12000000 台; 三成 is 30 percent).",
+            nullable=True,
+        ),
+        Column("value_high", "number", "Upper end of a range, in `unit`.", nullable=True),
+        Column(
+            "value_text",
+            "string",
+            "The value as text: YYYY-MM for a date, 2021-H1 / 2021-Q1 / 2021-end for a period, "
+            "n/d for a fraction.",
+        ),
+        Column(
+            "unit",
+            "string",
+            "Unit of `value`: the measure word of a count (家, 台, 个...), yuan / usd / eur, "
+            "percent, percentage_point, fraction, times, year, month, day, year_month, period, "
+            "rank, ordinal, number.",
+        ),
+        Column(
+            "magnitude",
+            "string",
+            "Magnitude word that scales the number (万, 亿, 万亿).",
+            nullable=True,
+        ),
+        Column(
+            "qualifier",
+            "string",
+            "equal, more_than (超过/突破/以上/多/余), less_than (不足/以下), approximately "
+            "(约/近/左右/上下), at_least, at_most, order_of_magnitude (数十/上百), range, as_of "
+            "(截至).",
+            enum=QUALIFIERS,
+        ),
+        Column("qualifier_word", "string", "The word that gave the qualifier.", nullable=True),
+        Column(
+            "number_words",
+            "string",
+            "The numeral(s) as written, ';' between the ends of a range.",
+            nullable=True,
+        ),
+        Column(
+            "unit_word",
+            "string",
+            "The word that gave the unit (台, 元, 个百分点, 成).",
+            nullable=True,
+        ),
+        Column(
+            "phrase",
+            "string",
+            "The phrase the quantity measures, as far as the sentence shows (heuristic).",
+            nullable=True,
+        ),
+        Column("quote", "string", "The clause of the sentence that states the quantity."),
+    ),
+    key=("quantity_id",),
+    topic=False,
+)
+
+ALL_TABLES: tuple[Table, ...] = (
+    *TABLES,
+    CHECKS_TABLE,
+    MENTIONS_TABLE,
+    SENTENCES_TABLE,
+    QUANTITIES_TABLE,
+)
 BY_NAME: dict[str, Table] = {t.name: t for t in ALL_TABLES}

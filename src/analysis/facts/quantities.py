@@ -1,0 +1,256 @@
+"""Quantities: every number of a document read as one quantity, before any topic rule exists.
+
+The numeric-mention extractor (`mentions.py`, grammar in data/raw/mention_rules.toml) finds
+each mention; this module gives it the reading a researcher wants for *any* source: the value in
+its own unit (1200万台 is 12,000,000 of 台, 500亿元 is 50,000,000,000 yuan), the magnitude word
+that scaled it, the qualifier (超过, 以上, 约...), the words that gave each part, and the phrase
+it measures. Names that look numeric (“十四五”, 十九届五中全会, “1+N”, 一是) are not quantities.
+
+API (kept stable; the onboarding article uses it):
+
+    from analysis.facts.quantities import read, quantities_table
+    read("连接设备超过1200万台")      # -> [Quantity(value=12000000, unit="台", ...)]
+    load("quantities")                 # the exported table (analysis.load), one row per quantity
+
+`read(text)` returns `Quantity` objects with: text, kind, value, value_high, value_text, unit,
+magnitude, qualifier, qualifier_word, number_words, unit_word, phrase, start, end and `parts`
+((role, start, end) of each word: number, number_high, magnitude, unit, qualifier).
+
+The table `quantities` (data/processed/quantities.csv; columns in `tables.QUANTITIES_TABLE`):
+quantity_id, article_id, sentence_id, start, end, text, kind, value, value_high, value_text,
+unit, magnitude, qualifier, qualifier_word, number_words, unit_word, phrase, quote — one row
+per mention in a body or lede sentence that is not a name.
+
+Units: amounts in the currency itself (yuan, usd, eur; not 亿), counts in their measure word
+(家, 台, 个...), percent (0-100; 三成 = 30), percentage_point (个百分点), fraction (0-1; 2/3),
+times (倍; 翻两番 = 4), year / month / day (durations), year, year_month, period (2021-H1,
+2021-Q1, 2021-end), rank, ordinal, number.
+
+The phrase it measures is a heuristic (the sentence shows no parse tree), in this order:
+1. a counted noun right after the quantity (and its qualifier; 的 skipped): 四个|区域,
+   30家|龙头企业 — up to a clause boundary or a word of [phrase].stop_after; for a percent,
+   amount or ratio only after 的 (30%的企业);
+2. otherwise the words before it in its clause, without the qualifier and the predicate words
+   of [phrase].predicates at the end (达到, 提高, 较上年, 占...): 用户|突破35万家,
+   工业增加值增速|较上年提高3.2个百分点;
+3. if that leaves nothing, the same from the clause before (其中, 同比... trimmed).
+Items of a respectively-list (分别为85%、75%和90%) measure what the first item measures.
+Dates, years, periods, ranks and ordinals measure nothing: their phrase is empty. The quote is
+the clause of the sentence that holds the quantity (between clause marks), so it shows both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from .mentions import Lexicon, Mention, extract, format_value, load_lexicon
+
+# Mentions that are names, not quantities: they are not rows of the quantities table.
+NAME_KINDS = frozenset({"label", "congress", "plenum", "plan_period", "enumerator"})
+# Kinds that measure nothing (time and order): no phrase.
+_NO_PHRASE = frozenset({"year", "date", "period", "rank", "ordinal"})
+# Kinds whose noun, when it follows, comes after 的 (30%的企业), not right after the number.
+_RATIO_KINDS = frozenset(
+    {"percent", "percentage_point", "fraction", "multiple", "amount", "duration"}
+)
+_PHRASE_MAX = 16  # characters: a phrase longer than this is cut (the quote shows the rest)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """One quantity read from a sentence, in its own unit, with the words that gave it."""
+
+    start: int
+    end: int
+    text: str
+    kind: str
+    value: float | None
+    value_high: float | None
+    value_text: str
+    unit: str
+    magnitude: str
+    qualifier: str
+    qualifier_word: str
+    number_words: str
+    unit_word: str
+    phrase: str
+    quote: str
+    parts: tuple[tuple[str, int, int], ...]
+    mention_id: str = ""
+
+
+def _factor(mention: Mention) -> Decimal:
+    """What converts the mention's value to the quantity's unit (amounts are kept in 亿)."""
+    return Decimal(10**8) if mention.kind == "amount" else Decimal(1)
+
+
+def _unit(mention: Mention) -> str:
+    if mention.kind == "amount":
+        return mention.unit.removeprefix("100m_")
+    if mention.kind in ("count", "top_n") and mention.measure_word:
+        return mention.measure_word
+    return mention.unit or mention.kind
+
+
+def _scaled(value: float | None, factor: Decimal) -> float | None:
+    if value is None:
+        return None
+    return float(Decimal(repr(value)) * factor)
+
+
+def _words(text: str, parts: Sequence[tuple[str, int, int]], *roles: str) -> str:
+    """The words of the given roles, ';' between them (500;800 for 500亿—800亿元)."""
+    return ";".join(text[s:e] for role, s, e in parts if role in roles)
+
+
+def _clause(text: str, start: int, end: int, marks: str) -> tuple[int, int]:
+    """The span of the clause around [start, end): between the nearest clause marks."""
+    left = max((text.rfind(ch, 0, start) for ch in marks), default=-1) + 1
+    rights = [i for ch in marks if (i := text.find(ch, end)) >= 0]
+    return left, min(rights, default=len(text))
+
+
+def _strip_end(text: str, words: Sequence[str]) -> str:
+    changed = True
+    while changed and text:
+        changed = False
+        for word in words:
+            if word and text.endswith(word):
+                text, changed = text[: -len(word)], True
+                break
+    return text
+
+
+def _strip_start(text: str, words: Sequence[str]) -> str:
+    changed = True
+    while changed and text:
+        changed = False
+        for word in words:
+            if word and text.startswith(word):
+                text, changed = text[len(word) :], True
+                break
+    return text
+
+
+# A year or month at the start of the words before a quantity frames it (2019年24家胜出).
+_LEADING_TIME = re.compile(r"^(?:(?:19|20)\d{2}年(?:\d{1,2}月)?(?:底|末|以来)?)+")
+
+
+def _phrase(text: str, q_start: int, q_end: int, kind: str, lex: Lexicon) -> str:
+    """The noun phrase the quantity measures (see the module docstring for the heuristic)."""
+    if kind in _NO_PHRASE:
+        return ""
+    ph = lex.phrase
+    after = text[q_end:]
+    if after.startswith("的"):
+        after = after[1:]
+    elif kind in _RATIO_KINDS:
+        after = ""
+    stop = min(
+        [i for ch in ph.boundaries if (i := after.find(ch)) >= 0]
+        + [i for w in ph.stop_after if (i := after.find(w)) >= 0]
+        + [len(after)]
+    )
+    noun = after[:stop][:_PHRASE_MAX]
+    if noun:
+        return noun
+    words = sorted(ph.predicates, key=len, reverse=True)
+    lead = sorted(ph.leading, key=len, reverse=True)
+    left, _ = _clause(text, q_start, q_end, ph.boundaries)
+
+    def trimmed(words_before: str) -> str:
+        out = _strip_start(_strip_end(words_before, words), lead)
+        return _strip_start(_LEADING_TIME.sub("", out), lead)
+
+    before = trimmed(text[left:q_start])
+    if not before and left > 1:  # the subject is in the clause before (…，同比增长3%)
+        prev_left, _ = _clause(text, left - 1, left - 1, ph.boundaries)
+        before = trimmed(text[prev_left : left - 1])
+    return before[-_PHRASE_MAX:]
+
+
+def quantity(mention: Mention, text: str, lex: Lexicon) -> Quantity | None:
+    """The quantity a mention states in sentence `text`, or None if the mention is a name."""
+    if mention.kind in NAME_KINDS:
+        return None
+    factor = _factor(mention)
+    spans = [(s, e) for _, s, e in mention.parts] or [(mention.start, mention.end)]
+    q_start = min(mention.start, *(s for s, _ in spans))
+    q_end = max(mention.end, *(e for _, e in spans))
+    c_start, c_end = _clause(text, mention.start, mention.end, lex.phrase.quote_marks)
+    value_text = mention.value_text
+    if mention.kind == "amount" and mention.value is not None:
+        value_text = format_value(_scaled(mention.value, factor))
+    return Quantity(
+        start=mention.start,
+        end=mention.end,
+        text=mention.text,
+        kind=mention.kind,
+        value=_scaled(mention.value, factor),
+        value_high=_scaled(mention.value_high, factor),
+        value_text=value_text,
+        unit=_unit(mention),
+        magnitude=mention.magnitude,
+        qualifier=mention.qualifier,
+        qualifier_word=mention.qualifier_word,
+        number_words=_words(text, mention.parts, "number", "number_high"),
+        unit_word=_words(text, mention.parts, "unit"),
+        phrase=_phrase(text, q_start, q_end, mention.kind, lex),
+        quote=text[c_start:c_end].strip() or text[q_start:q_end],
+        parts=mention.parts,
+        mention_id=mention.id if mention.sentence_id else "",
+    )
+
+
+def read(text: str, lexicon: Lexicon | None = None) -> list[Quantity]:
+    """Every quantity of `text`, in order (names such as “十四五” are left out)."""
+    lex = lexicon or load_lexicon()
+    found = (quantity(m, text, lex) for m in extract(text, "", lex))
+    return [q for q in found if q is not None]
+
+
+def quantities_table(
+    sentences: Sequence, mentions: Mapping[str, Sequence[Mention]], lexicon: Lexicon, roles
+) -> list[dict[str, object]]:
+    """The rows of the `quantities` table: every quantity of a sentence whose role is in `roles`.
+
+    `sentences` are FactSentence objects (id, article_id, role, text) in reading order.
+    """
+    rows: list[dict[str, object]] = []
+    for sentence in sentences:
+        if sentence.role not in roles:
+            continue
+        heads: dict[str, str] = {}  # list id -> the phrase of the list's first item
+        for mention in mentions.get(sentence.id, ()):
+            q = quantity(mention, sentence.text, lexicon)
+            if q is None:
+                continue
+            if mention.list_id and mention.distributive == "respectively":
+                # 市占率总和分别为85%、75%和90%: every item measures what the first does
+                q = replace(q, phrase=heads.setdefault(mention.list_id, q.phrase))
+            rows.append(
+                {
+                    "quantity_id": mention.id,
+                    "article_id": sentence.article_id,
+                    "sentence_id": sentence.id,
+                    "start": q.start,
+                    "end": q.end,
+                    "text": q.text,
+                    "kind": q.kind,
+                    "value": q.value,
+                    "value_high": q.value_high,
+                    "value_text": q.value_text,
+                    "unit": q.unit,
+                    "magnitude": q.magnitude or None,
+                    "qualifier": q.qualifier,
+                    "qualifier_word": q.qualifier_word or None,
+                    "number_words": q.number_words or None,
+                    "unit_word": q.unit_word or None,
+                    "phrase": q.phrase or None,
+                    "quote": q.quote,
+                }
+            )
+    return rows
