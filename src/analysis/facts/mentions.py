@@ -30,11 +30,14 @@ MENTION_RULES = RAW / "mention_rules.toml"
 # Same-length stand-in for masked characters: matches no numeral, unit or qualifier.
 _MASK = "\u25a1"
 _RANGE_SEPARATORS = "~～至到\\-－—–"
-_AR_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+# Arabic numbers, half- or full-width (\d matches both; ．is the full-width point), with
+# thousands separators (1,200 and the full-width ，is not one: it is the Chinese comma).
+_AR_NUMBER = r"\d{1,3}(?:,\d{3})+(?:[.．]\d+)?|\d+(?:[.．]\d+)?"
 # Units of the normalised value, by kind (counts keep their measure word in `measure_word`).
 _KIND_UNITS = {
     "percent": "percent",
     "count": "count",
+    "measure": "measure",
     "top_n": "count",
     "anniversary": "year",
     "generation": "generation",
@@ -52,9 +55,10 @@ _KIND_UNITS = {
     "fraction": "fraction",
     "percentage_point": "percentage_point",
     "period": "period",
+    "month": "month_of_year",
     "unparsed": "",
 }
-_DURATION_UNITS = {"年": "year", "月": "month", "天": "day"}
+_DURATION_UNITS = {"年": "year", "个月": "month", "月": "month", "天": "day"}
 # Measure words that make 第N a rank (第一名) rather than the ordinal of a series (第一批).
 _RANK_WORDS = ("名", "位")
 _ORDINAL_WORDS = ("批", "届", "次", "轮", "个", "期", "代", "季度", "条", "项", "款", "章", "节")
@@ -102,6 +106,7 @@ class Grammar:
     year_ends: dict[str, str]
     month_parts: tuple[str, ...]
     blockers: tuple[str, ...]
+    indefinite_articles: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -228,6 +233,7 @@ _KEYS = {
         "year_ends",
         "month_parts",
         "blockers",
+        "indefinite_articles",
     ),
     "[[compound]]": ("kind", "description", "pattern"),
     "[[not_a_fact]]": ("id", "reason", "roles", "kinds", "inside", "text", "context"),
@@ -336,6 +342,7 @@ def load_lexicon(path: Path = MENTION_RULES) -> Lexicon:
             year_ends=dict(forms["year_ends"]),
             month_parts=tuple(forms["month_parts"]),
             blockers=tuple(forms["blockers"]),
+            indefinite_articles=tuple(forms["indefinite_articles"]),
         )
         lexicon = Lexicon(
             source=relative(path),
@@ -426,12 +433,15 @@ def _master_pattern(lex: Lexicon) -> re.Pattern[str]:
             f"(?P<date_y>{year})年(?P<date_m>{month})月(?:(?P<date_d>[12]?\\d|3[01])日)?"
             f"{block}(?P<date_e>{_alternation(g.month_parts)})?",
         ),
+        ("datecn", f"(?P<datecn_y>{cn_year})年(?P<datecn_m>{month})月"),
         ("year", f"(?P<year_y>{year})(?:{rsep}(?P<year_y2>{year}))?年"),
         ("yearcn", f"(?P<yearcn_y>{cn_year})年"),
+        ("monthday", f"(?<![\\d年])(?P<monthday_m>{month})月(?P<monthday_d>[12]?\\d|3[01])日"),
         ("bareperiod", f"(?P<bareperiod_p>{periods})"),
         (
             "amount",
-            f"(?P<amount_n>{num})(?P<amount_mag1>{mag})?(?:{asep}(?P<amount_n2>{num}))?"
+            f"(?P<amount_n>{num})(?:(?P<amount_mag1>{mag})?(?P<amount_cur1>{cur})?{asep}"
+            f"(?P<amount_n2>{num}))?"
             f"(?P<amount_in>{inside})?(?P<amount_mag>{mag})?(?P<amount_cur>{cur})",
         ),
         (
@@ -468,7 +478,8 @@ def _master_pattern(lex: Lexicon) -> re.Pattern[str]:
         ),
         (
             "count",
-            f"(?P<count_n>{num})(?P<count_mag1>{mag})?(?:{asep}(?P<count_n2>{num}))?"
+            f"(?P<count_n>{num})(?:(?P<count_mag1>{mag})?(?P<count_mw1>{mw})?{asep}"
+            f"(?P<count_n2>{num}))?"
             f"(?P<count_in>{inside})?(?P<count_mag>{mag})?(?P<count_mw>{mw})",
         ),
         ("number", f"(?P<number_n>{num})(?P<number_mag>{mag})?"),
@@ -751,11 +762,19 @@ def _shape(m: re.Match[str], lex: Lexicon) -> dict:
         year, code = int(g["period_y"]), {**gr.periods, **gr.year_ends}[g["period_p"]]
         out.update(kind="period", value=Decimal(year), vtext=f"{year:04d}-{code}")
         parts += [("number", *m.span("period_y")), ("unit", *m.span("period_p"))]
-    elif name == "date":
-        year, month = int(g["date_y"]), int(parse_number(g["date_m"]))
+    elif name in ("date", "datecn"):
+        year, month = int(parse_number(g[f"{name}_y"])), int(parse_number(g[f"{name}_m"]))
         vtext = f"{year:04d}-{month:02d}"
+        parts += [("number", *m.span(f"{name}_y")), ("number", *m.span(f"{name}_m"))]
+        if g.get("date_d"):  # a day: the value text is the full date, the unit "date"
+            vtext += f"-{int(g['date_d']):02d}"
+            parts.append(("number", *m.span("date_d")))
+            out["unit"] = "date"
         out.update(kind="date", value=None, vtext=vtext)
-        parts += [("number", *m.span("date_y")), ("number", *m.span("date_m"))]
+    elif name == "monthday":  # 5月20日: a day of a year the sentence does not name
+        month, day = int(parse_number(g["monthday_m"])), int(g["monthday_d"])
+        parts += [("number", *m.span("monthday_m")), ("number", *m.span("monthday_d"))]
+        out.update(kind="date", value=None, vtext=f"--{month:02d}-{day:02d}", unit="date")
     elif name == "year":
         out.update(kind="year", value=Decimal(g["year_y"]))
         parts.append(("number", *m.span("year_y")))

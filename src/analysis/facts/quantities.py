@@ -4,7 +4,8 @@ The numeric-mention extractor (`mentions.py`, grammar in data/raw/mention_rules.
 each mention; this module gives it the reading a researcher wants for *any* source: the value in
 its own unit (1200万台 is 12,000,000 of 台, 500亿元 is 50,000,000,000 yuan), the magnitude word
 that scaled it, the qualifier (超过, 以上, 约...), the words that gave each part, and the phrase
-it measures. Names that look numeric (“十四五”, 十九届五中全会, “1+N”, 一是) are not quantities.
+it measures. Names that look numeric (“十四五”, 十九届五中全会, “1+N”, 一是, 30周年) and the
+indefinite article 一批 are not quantities.
 
 API (kept stable; the onboarding article uses it):
 
@@ -19,7 +20,7 @@ magnitude, qualifier, qualifier_word, number_words, unit_word, phrase, start, en
 The table `quantities` (data/processed/quantities.csv; columns in `tables.QUANTITIES_TABLE`):
 quantity_id, article_id, sentence_id, start, end, text, kind, value, value_high, value_text,
 unit, magnitude, qualifier, qualifier_word, number_words, unit_word, phrase, quote — one row
-per mention in a body or lede sentence that is not a name.
+per mention in a body or lede sentence that is not a name or an indefinite article.
 
 Units: amounts in the currency itself (yuan, usd, eur; not 亿), counts in their measure word
 (家, 台, 个...), percent (0-100; 三成 = 30), percentage_point (个百分点), fraction (0-1; 2/3),
@@ -49,7 +50,8 @@ from decimal import Decimal
 from .mentions import Lexicon, Mention, extract, format_value, load_lexicon
 
 # Mentions that are names, not quantities: they are not rows of the quantities table.
-NAME_KINDS = frozenset({"label", "congress", "plenum", "plan_period", "enumerator"})
+# (An anniversary, 浦东开发开放30周年, is part of an event's name.)
+NAME_KINDS = frozenset({"label", "congress", "plenum", "plan_period", "enumerator", "anniversary"})
 # Kinds that measure nothing (time and order): no phrase.
 _NO_PHRASE = frozenset({"year", "date", "period", "rank", "ordinal"})
 # Kinds whose noun, when it follows, comes after 的 (30%的企业), not right after the number.
@@ -90,7 +92,7 @@ def _factor(mention: Mention) -> Decimal:
 def _unit(mention: Mention) -> str:
     if mention.kind == "amount":
         return mention.unit.removeprefix("100m_")
-    if mention.kind in ("count", "top_n") and mention.measure_word:
+    if mention.kind in ("count", "measure", "top_n") and mention.measure_word:
         return mention.measure_word
     return mention.unit or mention.kind
 
@@ -173,8 +175,12 @@ def _phrase(text: str, q_start: int, q_end: int, kind: str, lex: Lexicon) -> str
 
 
 def quantity(mention: Mention, text: str, lex: Lexicon) -> Quantity | None:
-    """The quantity a mention states in sentence `text`, or None if the mention is a name."""
-    if mention.kind in NAME_KINDS:
+    """The quantity a mention states in sentence `text`, or None if it states none.
+
+    Names (NAME_KINDS) and indefinite articles ([lexicon.forms] indefinite_articles: 一批)
+    state no quantity.
+    """
+    if mention.kind in NAME_KINDS or mention.text in lex.grammar.indefinite_articles:
         return None
     factor = _factor(mention)
     spans = [(s, e) for _, s, e in mention.parts] or [(mention.start, mention.end)]
