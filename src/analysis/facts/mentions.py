@@ -107,6 +107,8 @@ class Grammar:
     month_parts: tuple[str, ...]
     blockers: tuple[str, ...]
     indefinite_articles: tuple[str, ...]
+    distant_qualifiers: tuple[str, ...]
+    distant_window: int
 
 
 @dataclass(frozen=True)
@@ -234,6 +236,8 @@ _KEYS = {
         "month_parts",
         "blockers",
         "indefinite_articles",
+        "distant_qualifiers",
+        "distant_window",
     ),
     "[[compound]]": ("kind", "description", "pattern"),
     "[[not_a_fact]]": ("id", "reason", "roles", "kinds", "inside", "text", "context"),
@@ -343,6 +347,8 @@ def load_lexicon(path: Path = MENTION_RULES) -> Lexicon:
             month_parts=tuple(forms["month_parts"]),
             blockers=tuple(forms["blockers"]),
             indefinite_articles=tuple(forms["indefinite_articles"]),
+            distant_qualifiers=tuple(forms["distant_qualifiers"]),
+            distant_window=int(forms["distant_window"]),
         )
         lexicon = Lexicon(
             source=relative(path),
@@ -461,7 +467,7 @@ def _master_pattern(lex: Lexicon) -> re.Pattern[str]:
         ),
         (
             "doubling",
-            f"{re.escape(g.doubling_verb)}(?P<doubling_n>[一二三四五六七八九两]|\\d+)?"
+            f"{re.escape(g.doubling_verb)}了?(?P<doubling_n>[一二三四五六七八九两]|\\d+)?"
             f"(?P<doubling_w>{re.escape(g.doubling)})",
         ),
         ("fraction", r"(?<![\d/.])(?P<fraction_n>\d+)/(?P<fraction_d>\d+)(?![\d/])"),
@@ -473,7 +479,7 @@ def _master_pattern(lex: Lexicon) -> re.Pattern[str]:
         ("top", f"前(?P<top_n>{num})(?P<top_mw>{mw})"),
         (
             "indef",
-            f"(?P<indef_p>{indef})(?P<indef_mag>[十百千万亿]+)(?P<indef_in>{inside})?"
+            f"(?<!以)(?P<indef_p>{indef})(?P<indef_mag>[十百千万亿]+)(?P<indef_in>{inside})?"
             f"(?:(?P<indef_cur>{cur})|(?P<indef_mw>{mw}))?",
         ),
         (
@@ -549,8 +555,11 @@ def _mask(text: str, lex: Lexicon) -> tuple[str, list[tuple[int, int, Compound, 
     def numeral_at(i: int) -> bool:
         return 0 <= i < len(text) and text[i] in lex.chinese_digits and i not in covered
 
+    digits = lex.chinese_digits
     for start, end in words:
-        if numeral_at(start - 1) or numeral_at(end):
+        if (text[start] in digits and numeral_at(start - 1)) or (
+            text[end - 1] in digits and numeral_at(end)
+        ):
             continue  # part of a longer numeral: 三万一千 is a number, not 万一 ("in case")
         chars[start:end] = _MASK * (end - start)
     return "".join(chars), kept
@@ -618,8 +627,8 @@ def extract(text: str, sentence_id: str = "", lexicon: Lexicon | None = None) ->
             if span:
                 parts.append(("qualifier", *span))
         kind = r["kind"]
-        if not qualifier and r.get("high") is not None:
-            qualifier = "range"
+        if qualifier in ("", "equal") and r.get("high") is not None:
+            qualifier = "range"  # 达到1000亿—1500亿元: 达到 says "reaches", the range is the news
         if not qualifier:
             qualifier = "equal"
         distributive = "each" if _ending(text[:start], lex.each) else ""
@@ -662,12 +671,37 @@ def _outer_qualifier(
     aword = _starting(after, lex.qualifiers_after)
     if aword and any(after.startswith(b) for b in lex.grammar.blockers):
         aword = ""
+    if not bword:
+        bword, bstart = _distant_qualifier(before, lex)
+        if bword:
+            return lex.qualifiers_before[bword], bword, (bstart, bstart + len(bword))
     bq = lex.qualifiers_before.get(bword, "")
     if bword and (bq != "equal" or not aword):
         return bq, bword, (start - len(bword), start)
     if aword:
         return lex.qualifiers_after[aword], aword, (end, end + len(aword))
     return "", "", None
+
+
+def _distant_qualifier(before: str, lex: Lexicon) -> tuple[str, int]:
+    """A bound such as 至少 a verb away from its number (至少建设1个): the word and its start.
+
+    Only the words of [lexicon.forms] distant_qualifiers, at most `distant_window` characters
+    before the number and in the same clause.
+    """
+    g = lex.grammar
+    window = before[-(g.distant_window + max(map(len, g.distant_qualifiers), default=0)) :]
+    best = ("", -1)
+    for word in g.distant_qualifiers:
+        at = window.rfind(word)
+        if at < 0:
+            continue
+        gap = window[at + len(word) :]
+        if len(gap) <= g.distant_window and not any(ch in gap for ch in "，。；：、,;:"):
+            start = len(before) - len(window) + at
+            if start > best[1]:
+                best = (word, start)
+    return best
 
 
 def _unparsed(start: int, end: int, text: str) -> dict:
