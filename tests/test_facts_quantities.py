@@ -278,3 +278,26 @@ def test_the_quantities_table_keeps_only_body_sentences_and_no_names():
     assert [(r["quantity_id"], r["value"], r["unit"], r["quote"]) for r in rows] == [
         ("a1-p002-s01-m02", 12_000_000.0, "台", "连接设备超过1200万台")
     ]
+
+
+def test_the_source_quantities_table_loads_with_its_schema():
+    """data/processed/quantities.csv, through analysis.load: typed, validated, in its units."""
+    from analysis import load
+
+    df = load("quantities")
+    assert len(df) >= 80 and df["quantity_id"].is_unique
+    row = df[df["text"] == "1.2万亿元"].iloc[0]
+    assert (row["value"], row["unit"], row["magnitude"], row["qualifier"], row["phrase"]) == (
+        1.2e12,
+        "yuan",
+        "万亿",
+        "more_than",
+        "整体投资规模",
+    )
+    assert not df["kind"].isin(["label", "congress", "plenum", "plan_period"]).any()
+    as_of = df[df["qualifier"] == "as_of"].iloc[0]
+    assert (as_of["text"], as_of["qualifier_word"], as_of["value_text"]) == (
+        "2021年5月",
+        "截至",
+        "2021-05",
+    )

@@ -235,8 +235,12 @@ def build(processed_dir: Path = PROCESSED, raw_dir: Path = RAW, validate: bool =
     tables[CHECKS_TABLE.name] = [c.as_row() for c in checks]
     tables[SENTENCES_TABLE.name] = _cited_rows(tables, sentences)
     tables[MENTIONS_TABLE.name] = _mention_rows(statuses)
-    # Every quantity of the body text, read by the grammar alone (no topic rule involved).
-    tables[QUANTITIES_TABLE.name] = quantities_table(sentences, mentions, lexicon, FACT_ROLES)
+    # Every quantity of the body text, read by the grammar alone (no topic rule involved);
+    # the reviewed reasons of mention_rules.toml are applied to every mention, used or not.
+    reviewed = {s.mention.id: s.rule for s in classify(sentences, mentions, {}, lexicon)}
+    tables[QUANTITIES_TABLE.name] = quantities_table(
+        sentences, mentions, lexicon, FACT_ROLES, reviewed
+    )
     _check_quotes({QUANTITIES_TABLE.name: tables[QUANTITIES_TABLE.name]}, sentence_texts)
     if validate:
         SchemaValidator().validate(tables)

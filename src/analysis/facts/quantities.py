@@ -19,8 +19,9 @@ magnitude, qualifier, qualifier_word, number_words, unit_word, phrase, start, en
 
 The table `quantities` (data/processed/quantities.csv; columns in `tables.QUANTITIES_TABLE`):
 quantity_id, article_id, sentence_id, start, end, text, kind, value, value_high, value_text,
-unit, magnitude, qualifier, qualifier_word, number_words, unit_word, phrase, quote — one row
-per mention in a body or lede sentence that is not a name or an indefinite article.
+unit, magnitude, qualifier, qualifier_word, number_words, unit_word, phrase, quote,
+not_a_fact (the reviewed rule, if any, that says the mention is not a figure) — one row per
+mention in a body or lede sentence that is not a name or an indefinite article.
 
 Units: amounts in the currency itself (yuan, usd, eur; not 亿), counts in their measure word
 (家, 台, 个...), percent (0-100; 三成 = 30), percentage_point (个百分点), fraction (0-1; 2/3),
@@ -219,12 +220,19 @@ def read(text: str, lexicon: Lexicon | None = None) -> list[Quantity]:
 
 
 def quantities_table(
-    sentences: Sequence, mentions: Mapping[str, Sequence[Mention]], lexicon: Lexicon, roles
+    sentences: Sequence,
+    mentions: Mapping[str, Sequence[Mention]],
+    lexicon: Lexicon,
+    roles,
+    reviewed: Mapping[str, str] | None = None,
 ) -> list[dict[str, object]]:
     """The rows of the `quantities` table: every quantity of a sentence whose role is in `roles`.
 
-    `sentences` are FactSentence objects (id, article_id, role, text) in reading order.
+    `sentences` are FactSentence objects (id, article_id, role, text) in reading order;
+    `reviewed` gives, by mention id, the reviewed rule of mention_rules.toml ([[not_a_fact]])
+    that says why a mention is not a figure (a slogan, a time horizon), if one does.
     """
+    reviewed = reviewed or {}
     rows: list[dict[str, object]] = []
     for sentence in sentences:
         if sentence.role not in roles:
@@ -257,6 +265,7 @@ def quantities_table(
                     "unit_word": q.unit_word or None,
                     "phrase": q.phrase or None,
                     "quote": q.quote,
+                    "not_a_fact": reviewed.get(mention.id) or None,
                 }
             )
     return rows

@@ -535,7 +535,7 @@ QUANTITIES_TABLE = Table(
     "quantities (data/raw/mention_rules.toml) before any topic rule: its value in its own "
     "unit, the magnitude word, the qualifier, the words that gave them and the phrase it "
     "measures (a heuristic, see analysis/facts/quantities.py). Names that look numeric "
-    "(“十四五”, 十九届五中全会, “1+N”) are not quantities.",
+    "(“十四五”, 十九届五中全会, quoted system labels) are not quantities.",
     (
         Column("quantity_id", "string", "Id of the numeric mention (numeric_mentions.csv)."),
         Column("article_id", "string", "Article of the sentence."),
@@ -552,15 +552,16 @@ QUANTITIES_TABLE = Table(
         Column(
             "value",
             "number",
-            "The value in `unit` (amounts in the currency itself: 500亿元 is 5e10 yuan; counts "
-            "with their magnitude: 1200万台 is 12000000 台; 三成 is 30 percent).",
+            "The value in `unit`: amounts in the currency itself (五百亿元 is fifty billion "
+            "yuan), counts with their magnitude (一千二百万台 is twelve million 台), 三成 is "
+            "thirty percent.",
             nullable=True,
         ),
         Column("value_high", "number", "Upper end of a range, in `unit`.", nullable=True),
         Column(
             "value_text",
             "string",
-            "The value as text: YYYY-MM for a date, 2021-H1 / 2021-Q1 / 2021-end for a period, "
+            "The value as text: YYYY-MM for a date, YYYY-Hn / YYYY-Qn / YYYY-end for a period, "
             "n/d for a fraction.",
         ),
         Column(
@@ -604,6 +605,13 @@ QUANTITIES_TABLE = Table(
             nullable=True,
         ),
         Column("quote", "string", "The clause of the sentence that states the quantity."),
+        Column(
+            "not_a_fact",
+            "string",
+            "Reviewed rule (mention_rules.toml) that says the mention is not a figure of the "
+            "study: a slogan, a time horizon, an indefinite article...",
+            nullable=True,
+        ),
     ),
     key=("quantity_id",),
     topic=False,
