@@ -301,3 +301,21 @@ def test_the_source_quantities_table_loads_with_its_schema():
         "截至",
         "2021-05",
     )
+
+
+@pytest.mark.parametrize(
+    ("sentence", "phrases"),
+    [
+        ("培育了30家龙头企业，带动50家上下游企业协同发展。", ["龙头企业", "上下游企业"]),
+        ("全省规上工业增加值增长9.8%，增速较上年提高3.2个百分点。", ["全省规上工业增加值", "增速"]),
+        ("2019年24家胜出。", ["", ""]),
+        ("30%的企业完成了改造。", ["企业"]),
+        ("项目建设周期为18个月。", ["项目建设周期"]),
+        (
+            "中国大陆地区已建成生产线13条、在建生产线4条。",
+            ["中国大陆地区已建成生产线", "在建生产线"],
+        ),
+    ],
+)
+def test_the_phrase_a_quantity_measures(sentence, phrases):
+    assert [q.phrase for q in read(sentence)] == phrases

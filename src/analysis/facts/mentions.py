@@ -1,14 +1,27 @@
 """Numeric mentions: every number in a sentence, with its normalised value, unit and qualifier.
 
-The grammar is general (a number in Arabic or Chinese numerals, an optional range, a unit or
-measure word, qualifiers around it); the words it knows — measure words, currencies, qualifiers,
-words whose numeral characters are not numbers, names such as 十九大 — come from the reviewed
-lexicon `data/raw/mention_rules.toml`. Chinese numerals are parsed with `cn2an`.
+The grammar is general and its words are data: the reviewed lexicon
+`data/raw/mention_rules.toml` lists the measure words, magnitudes, currencies, qualifiers, the
+forms of [lexicon.forms] (range separators, 个百分点, 成, 番, fraction words, periods), names
+whose numerals are not numbers (珠三角, 一带一路, 5G) and compound names (十九大, 十四五).
+One mention is one quantity: number, optional magnitude (万, 亿, 万亿), optional range, unit
+or measure word, and the qualifier words around it — 超过1200万台 is 12,000,000 台, more than.
 
-Kinds of mention: percent, amount, count, duration, anniversary, generation, multiple, date
-(year and month), year, rank (全球第一), ordinal (第一批), top_n (前三家), order-of-magnitude
-counts (数十个, 上百种), system labels (“1+N”, “3+3+2”, “415”) and the compound names of the
-lexicon (congress, plenum, plan_period, enumerator), and bare numbers.
+Forms read: Arabic (half- and full-width, decimals, thousands separators) and Chinese numerals
+(两, 〇/零; parsed with cn2an, except pairs such as 三四 that cn2an reads as 34 and prose means
+3-4); ranges (—, –, ~, 至, 到, 或: 3—5个, 500亿—800亿元, 5000万元到1亿元); fractions (2/3,
+三分之一, 半数); tenths (三成 = 30 percent); multiples (2倍, 翻两番 = 4 times); percentages and
+percentage points (个百分点, a unit of its own); bounds and approximations before, inside or
+after the number (超过, 突破, 逾, 近, 约 / 多, 余, 几 / 以上, 以下, 左右, 上下) and indefinite
+numbers (上百, 数十, 几十); dates, years and periods (2021年5月, 2021年上半年, 一季度, 截至 as
+"as of"); labels and names (“十四五”, 十九届五中全会, “1+N”, “415”).
+
+Kinds of mention: percent, percentage_point, amount, count, measure (吨, 千瓦), duration,
+anniversary, generation, multiple, fraction, date (year and month, or a day), year, period,
+month, rank (全球第一), ordinal (第一批), top_n (前三家), system labels and the compound names of
+the lexicon (congress, plenum, plan_period, enumerator), and bare numbers. Each mention keeps
+the magnitude word and the span of every word that gave it (`parts`); `quantities.py` turns
+mentions into quantities in their own units.
 """
 
 from __future__ import annotations

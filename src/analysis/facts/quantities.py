@@ -155,6 +155,7 @@ def _phrase(text: str, q_start: int, q_end: int, kind: str, lex: Lexicon) -> str
     stop = min(
         [i for ch in ph.boundaries if (i := after.find(ch)) >= 0]
         + [i for w in ph.stop_after if (i := after.find(w)) >= 0]
+        + [m.start() for m in [re.search(r"\d", after)] if m]  # the next number
         + [len(after)]
     )
     noun = after[:stop][:_PHRASE_MAX]
@@ -212,11 +213,27 @@ def quantity(mention: Mention, text: str, lex: Lexicon) -> Quantity | None:
     )
 
 
+def of_sentence(text: str, mentions: Sequence[Mention], lex: Lexicon) -> list[Quantity]:
+    """The quantities of one sentence from its mentions (names and 一批 left out).
+
+    Items of a respectively-list (市占率总和分别为85%、75%和90%) measure what the first does.
+    """
+    out: list[Quantity] = []
+    heads: dict[str, str] = {}  # list id -> the phrase of the list's first item
+    for mention in mentions:
+        q = quantity(mention, text, lex)
+        if q is None:
+            continue
+        if mention.list_id and mention.distributive == "respectively":
+            q = replace(q, phrase=heads.setdefault(mention.list_id, q.phrase))
+        out.append(q)
+    return out
+
+
 def read(text: str, lexicon: Lexicon | None = None) -> list[Quantity]:
     """Every quantity of `text`, in order (names such as “十四五” are left out)."""
     lex = lexicon or load_lexicon()
-    found = (quantity(m, text, lex) for m in extract(text, "", lex))
-    return [q for q in found if q is not None]
+    return of_sentence(text, extract(text, "", lex), lex)
 
 
 def quantities_table(
@@ -237,17 +254,10 @@ def quantities_table(
     for sentence in sentences:
         if sentence.role not in roles:
             continue
-        heads: dict[str, str] = {}  # list id -> the phrase of the list's first item
-        for mention in mentions.get(sentence.id, ()):
-            q = quantity(mention, sentence.text, lexicon)
-            if q is None:
-                continue
-            if mention.list_id and mention.distributive == "respectively":
-                # 市占率总和分别为85%、75%和90%: every item measures what the first does
-                q = replace(q, phrase=heads.setdefault(mention.list_id, q.phrase))
+        for q in of_sentence(sentence.text, mentions.get(sentence.id, ()), lexicon):
             rows.append(
                 {
-                    "quantity_id": mention.id,
+                    "quantity_id": q.mention_id,
                     "article_id": sentence.article_id,
                     "sentence_id": sentence.id,
                     "start": q.start,
@@ -265,7 +275,7 @@ def quantities_table(
                     "unit_word": q.unit_word or None,
                     "phrase": q.phrase or None,
                     "quote": q.quote,
-                    "not_a_fact": reviewed.get(mention.id) or None,
+                    "not_a_fact": reviewed.get(q.mention_id) or None,
                 }
             )
     return rows

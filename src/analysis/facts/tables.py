@@ -460,7 +460,12 @@ MENTIONS_TABLE = Table(
         ),
         Column("end", "integer", "End of the mention (exclusive).", minimum=1),
         Column("text", "string", "The mention as written."),
-        Column("kind", "string", "percent, amount, count, date, year, rank, ordinal, label..."),
+        Column(
+            "kind",
+            "string",
+            "percent, percentage_point, amount, count, fraction, date, year, period, rank, "
+            "ordinal, label...",
+        ),
         Column("value", "number", "Normalised value (amounts in 亿元).", nullable=True),
         Column("value_high", "number", "Upper end of a range.", nullable=True),
         Column(
