@@ -29,13 +29,16 @@ times (倍; 翻两番 = 4), year / month / day (durations), year, year_month, pe
 2021-Q1, 2021-end), rank, ordinal, number.
 
 The phrase it measures is a heuristic (the sentence shows no parse tree), in this order:
-1. a counted noun right after the quantity (and its qualifier; 的 skipped): 四个|区域,
-   30家|龙头企业 — up to a clause boundary or a word of [phrase].stop_after; for a percent,
-   amount or ratio only after 的 (30%的企业);
-2. otherwise the words before it in its clause, without the qualifier and the predicate words
-   of [phrase].predicates at the end (达到, 提高, 较上年, 占...): 用户|突破35万家,
-   工业增加值增速|较上年提高3.2个百分点;
-3. if that leaves nothing, the same from the clause before (其中, 同比... trimmed).
+1. a counted noun right after the quantity (and its qualifier): 四个|区域, 30家|龙头企业 — up
+   to a clause mark, the next number or a word of [phrase].stop_after (mention_rules.toml);
+   a percent or fraction takes the noun after 的 (30%的企业); an amount, a multiple, a
+   duration or percentage points never take the noun after them (超10亿元的企业: revenue);
+2. otherwise the words before it in its clause, after the last number there, without the
+   qualifier, the predicate words of [phrase].predicates at the end (达到, 提高, 较上年, 占...),
+   a year it changes from (由2018年的) and frame words at the start (其中, 2019年):
+   用户|突破35万家, 工业增加值增速|较上年提高3.2个百分点;
+3. if that leaves nothing (or one character), what the quantity before it in the sentence
+   measures (营业收入2860亿元，同比增长11.3%), else the words of the clause before.
 Items of a respectively-list (分别为85%、75%和90%) measure what the first item measures.
 Dates, years, periods, ranks and ordinals measure nothing: their phrase is empty. The quote is
 the clause of the sentence that holds the quantity (between clause marks), so it shows both.
@@ -59,6 +62,9 @@ _NO_PHRASE = frozenset({"year", "date", "period", "rank", "ordinal"})
 _RATIO_KINDS = frozenset(
     {"percent", "percentage_point", "fraction", "multiple", "amount", "duration"}
 )
+# Kinds that measure what comes before them even when 的 follows (超10亿元的企业: the amount is
+# the firms' revenue; 30%的企业 is a share of the firms).
+_BEFORE_ONLY = frozenset({"amount", "multiple", "duration", "percentage_point"})
 _PHRASE_MAX = 16  # characters: a phrase longer than this is cut (the quote shows the rest)
 
 
@@ -140,15 +146,32 @@ def _strip_start(text: str, words: Sequence[str]) -> str:
 
 # A year or month at the start of the words before a quantity frames it (2019年24家胜出).
 _LEADING_TIME = re.compile(r"^(?:(?:19|20)\d{2}年(?:\d{1,2}月)?(?:底|末|以来)?)+")
+# ... and one at their end is where a change starts from (配套率由2018年的不足20%).
+_TRAILING_TIME = re.compile(r"(?:由|从|在|于)?(?:19|20)\d{2}年(?:\d{1,2}月)?(?:底|末)?的?$")
+# Mentions of time frame a sentence; they are not what the words after them measure.
+_TIME_KINDS = frozenset({"year", "date", "period"})
 
 
-def _phrase(text: str, q_start: int, q_end: int, kind: str, lex: Lexicon) -> str:
-    """The noun phrase the quantity measures (see the module docstring for the heuristic)."""
+def _phrase(
+    text: str,
+    span: tuple[int, int],
+    kind: str,
+    lex: Lexicon,
+    floor: int = 0,
+    previous: str = "",
+) -> str:
+    """The noun phrase the quantity at `span` measures (see the module docstring).
+
+    `floor` is where the mention before it ends (the words before a quantity start after the
+    last number), `previous` the phrase of the quantity before it in the sentence, which a
+    quantity with no words of its own measures too (营业收入2860亿元，同比增长11.3%).
+    """
     if kind in _NO_PHRASE:
         return ""
     ph = lex.phrase
+    q_start, q_end = span
     after = text[q_end:]
-    if after.startswith("的"):
+    if after.startswith("的") and kind not in _BEFORE_ONLY:
         after = after[1:]
     elif kind in _RATIO_KINDS:
         after = ""
@@ -163,20 +186,27 @@ def _phrase(text: str, q_start: int, q_end: int, kind: str, lex: Lexicon) -> str
         return noun
     words = sorted(ph.predicates, key=len, reverse=True)
     lead = sorted(ph.leading, key=len, reverse=True)
-    left, _ = _clause(text, q_start, q_end, ph.boundaries)
 
     def trimmed(words_before: str) -> str:
-        out = _strip_start(_strip_end(words_before, words), lead)
-        return _strip_start(_LEADING_TIME.sub("", out), lead)
+        out = _strip_end(_TRAILING_TIME.sub("", _strip_end(words_before, words)), words)
+        out = _strip_start(_LEADING_TIME.sub("", _strip_start(out, lead)), lead)
+        return out if len(out) >= 2 else ""  # one character left over (末, 的) names nothing
 
-    before = trimmed(text[left:q_start])
+    left, _ = _clause(text, q_start, q_end, ph.boundaries)
+    before = trimmed(text[max(left, floor) : q_start])
+    if not before and floor > left:  # 由不足20%提升至近四成: what the number before measures
+        return previous
     if not before and left > 1:  # the subject is in the clause before (…，同比增长3%)
         prev_left, _ = _clause(text, left - 1, left - 1, ph.boundaries)
+        if floor > prev_left:
+            return previous
         before = trimmed(text[prev_left : left - 1])
     return before[-_PHRASE_MAX:]
 
 
-def quantity(mention: Mention, text: str, lex: Lexicon) -> Quantity | None:
+def quantity(
+    mention: Mention, text: str, lex: Lexicon, floor: int = 0, previous: str = ""
+) -> Quantity | None:
     """The quantity a mention states in sentence `text`, or None if it states none.
 
     Names (NAME_KINDS) and indefinite articles ([lexicon.forms] indefinite_articles: 一批)
@@ -206,7 +236,7 @@ def quantity(mention: Mention, text: str, lex: Lexicon) -> Quantity | None:
         qualifier_word=mention.qualifier_word,
         number_words=_words(text, mention.parts, "number", "number_high"),
         unit_word=_words(text, mention.parts, "unit"),
-        phrase=_phrase(text, q_start, q_end, mention.kind, lex),
+        phrase=_phrase(text, (q_start, q_end), mention.kind, lex, floor, previous),
         quote=text[c_start:c_end].strip() or text[q_start:q_end],
         parts=mention.parts,
         mention_id=mention.id if mention.sentence_id else "",
@@ -220,12 +250,19 @@ def of_sentence(text: str, mentions: Sequence[Mention], lex: Lexicon) -> list[Qu
     """
     out: list[Quantity] = []
     heads: dict[str, str] = {}  # list id -> the phrase of the list's first item
+    floor, previous = 0, ""
     for mention in mentions:
-        q = quantity(mention, text, lex)
+        q = quantity(mention, text, lex, floor, previous)
+        if mention.kind not in _TIME_KINDS:
+            floor = max(
+                [floor, mention.end, *(e for _, s, e in mention.parts if s >= mention.start)]
+            )
         if q is None:
             continue
         if mention.list_id and mention.distributive == "respectively":
             q = replace(q, phrase=heads.setdefault(mention.list_id, q.phrase))
+        if q.phrase:
+            previous = q.phrase
         out.append(q)
     return out
 
