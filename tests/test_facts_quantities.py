@@ -213,11 +213,22 @@ _BOUNDS = st.sampled_from(
 )  # fmt: skip
 
 
-@given(st.integers(1, 99_999), _MAGNITUDES, _MEASURES, _BOUNDS)
-def test_arabic_counts_round_trip(n, magnitude, measure, bound):
+_FULL_WIDTH = str.maketrans("0123456789.", "０１２３４５６７８９．")
+_RENDER = st.sampled_from(["plain", "thousands", "full_width"])
+
+
+def _arabic(n: int, how: str) -> str:
+    """n in Arabic digits: plain (1200), with thousands separators (1,200) or full-width."""
+    if how == "thousands":
+        return f"{n:,}"
+    return str(n).translate(_FULL_WIDTH) if how == "full_width" else str(n)
+
+
+@given(st.integers(1, 99_999), _RENDER, _MAGNITUDES, _MEASURES, _BOUNDS)
+def test_arabic_counts_round_trip(n, how, magnitude, measure, bound):
     word, factor = magnitude
     before, after, qualifier = bound
-    q = one(f"全省{before}{n}{word}{measure}{after}企业参与，")
+    q = one(f"全省{before}{_arabic(n, how)}{word}{measure}{after}企业参与，")
     assert (q.value, q.unit, q.qualifier, q.magnitude) == (n * factor, measure, qualifier, word)
 
 
