@@ -476,7 +476,8 @@ def _master_pattern(lex: Lexicon) -> re.Pattern[str]:
         (
             "tenth",
             f"{not_cn}(?P<tenth_n>{tenth_digit})(?:{rsep}(?P<tenth_n2>{tenth_digit}))?"
-            f"(?P<tenth_w>{re.escape(g.tenth)})(?![{re.escape(g.tenth_not_before)}])",
+            f"(?P<tenth_w>{re.escape(g.tenth)})(?![{re.escape(g.tenth_not_before)}])"
+            f"(?P<tenth_in>{inside})?",  # 三成多: more than 30 percent
         ),
         (
             "doubling",
@@ -877,6 +878,7 @@ def _shape(m: re.Match[str], lex: Lexicon) -> dict:
         out.update(
             kind="percent", value=low * ten, high=None if high is None else high * ten, mw=gr.tenth
         )
+        _inside_qualifier(out, m, lex, "tenth_in")
     elif name == "doubling":
         times = parse_number(g["doubling_n"]) if g["doubling_n"] else Decimal(1)
         if g["doubling_n"]:
