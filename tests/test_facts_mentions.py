@@ -244,3 +244,52 @@ def test_fractions():
 def test_a_non_numeric_word_inside_a_numeral_is_not_masked():
     assert one("三万一千家").value == 31000
     assert extract("万一出现风险", "s") == []
+
+
+def test_a_magnitude_and_its_measure_word_are_one_mention():
+    """Issue 12: 1200万台 was the number 1200 and the count 万台 (10,000)."""
+    m = one("连接设备超过1200万台")
+    assert (m.kind, m.value, m.measure_word, m.magnitude, m.qualifier_word) == (
+        "count",
+        12_000_000,
+        "台",
+        "万",
+        "超过",
+    )
+    assert {role for role, *_ in m.parts} == {"number", "magnitude", "unit", "qualifier"}
+    text = "连接设备超过1200万台"
+    assert [text[s:e] for _, s, e in m.parts] == ["超过", "1200", "万", "台"]
+
+
+def test_percentage_points_are_not_a_count_and_a_hundred():
+    """Issue 12: 3.2个百分点 was the count 3.2个 and the number 百."""
+    m = one("较上年提高3.2个百分点")
+    assert (m.kind, m.value, m.unit) == ("percentage_point", 3.2, "percentage_point")
+
+
+def test_cn2an_reads_a_pair_of_digits_as_one_number_the_grammar_as_a_range():
+    assert cn2an.cn2an("三四", "normal") == 34  # why the grammar does not hand pairs to cn2an
+    m = one("三四家企业")
+    assert (m.value, m.value_high) == (3, 4)
+
+
+def test_a_lexicon_with_an_unknown_qualifier_is_refused(tmp_path):
+    from analysis.facts.mentions import MENTION_RULES
+
+    text = MENTION_RULES.read_text(encoding="utf-8").replace(
+        '"突破" = "more_than"', '"突破" = "beyond"'
+    )
+    path = tmp_path / "mention_rules.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(MentionError, match="unknown qualifiers.*beyond"):
+        load_lexicon(path)
+
+
+def test_a_lexicon_with_a_bad_fraction_word_is_refused(tmp_path):
+    from analysis.facts.mentions import MENTION_RULES
+
+    text = MENTION_RULES.read_text(encoding="utf-8").replace('"半数" = "1/2"', '"半数" = "half"')
+    path = tmp_path / "mention_rules.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(MentionError, match="fraction word '半数'"):
+        load_lexicon(path)

@@ -59,7 +59,7 @@ def fail_on_write(monkeypatch, n: int, exc: BaseException) -> None:
 def test_data_replaces_the_folder_in_full(stale, capsys):
     assert main(["data", "--strict", "--out", str(stale)]) == 0
     assert snapshot(stale) == snapshot(PROCESSED)
-    assert "wrote 24 files" in capsys.readouterr().out
+    assert "wrote 25 files" in capsys.readouterr().out
     assert leftovers(stale.parent) == []
 
 

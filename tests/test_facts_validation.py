@@ -32,7 +32,7 @@ def test_the_helper_writes_the_same_bytes_as_inline_validation(tmp_path):
         )
     assert summary.exit_code == 0
     assert _files(helper) == _files(inline)
-    assert len(_files(helper)) == len(summary.written) == 20
+    assert len(_files(helper)) == len(summary.written) == 21
 
 
 @pytest.mark.parametrize("background", [False, True], ids=["inline", "helper"])
@@ -105,4 +105,4 @@ def test_analysis_data_with_the_helper_reproduces_data_processed(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "13/13 pass" in done.stdout
     assert _files(tmp_path) == {name: (PROCESSED / name).read_bytes() for name in _files(tmp_path)}
-    assert len(_files(tmp_path)) == 24  # 4 corpus files, 20 of the fact base
+    assert len(_files(tmp_path)) == 25  # 4 corpus files, 21 of the fact base

@@ -29,13 +29,15 @@ from .checks import (
 from .coverage import MentionStatus, classify, coverage_counts
 from .glossary import GLOSSARY, load_glossary
 from .mentions import MENTION_RULES, extract, load_lexicon
-from .rules import EXTRACTION_RULES, Row, apply_rules, load_rules
+from .quantities import quantities_table
+from .rules import EXTRACTION_RULES, FACT_ROLES, Row, apply_rules, load_rules
 from .source import FactSentence, load_sentences
 from .tables import (
     ALL_TABLES,
     BY_NAME,
     CHECKS_TABLE,
     MENTIONS_TABLE,
+    QUANTITIES_TABLE,
     SENTENCES_TABLE,
     TABLES,
 )
@@ -228,10 +230,18 @@ def build(processed_dir: Path = PROCESSED, raw_dir: Path = RAW, validate: bool =
     if failed:
         raise ConsistencyError(failure_message(failed))
     tables = {t.name: _table_rows(t.name, extraction.rows[t.name]) for t in TABLES}
-    _check_quotes(tables, {s.id: s.text for s in sentences})
+    sentence_texts = {s.id: s.text for s in sentences}
+    _check_quotes(tables, sentence_texts)
     tables[CHECKS_TABLE.name] = [c.as_row() for c in checks]
     tables[SENTENCES_TABLE.name] = _cited_rows(tables, sentences)
     tables[MENTIONS_TABLE.name] = _mention_rows(statuses)
+    # Every quantity of the body text, read by the grammar alone (no topic rule involved);
+    # the reviewed reasons of mention_rules.toml are applied to every mention, used or not.
+    reviewed = {s.mention.id: s.rule for s in classify(sentences, mentions, {}, lexicon)}
+    tables[QUANTITIES_TABLE.name] = quantities_table(
+        sentences, mentions, lexicon, FACT_ROLES, reviewed
+    )
+    _check_quotes({QUANTITIES_TABLE.name: tables[QUANTITIES_TABLE.name]}, sentence_texts)
     if validate:
         SchemaValidator().validate(tables)
     return FactBase(tables, checks, statuses, sentences)

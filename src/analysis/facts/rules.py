@@ -279,7 +279,8 @@ def _as_yuan(ctx: _Context, span, text) -> float:
 
 
 def _as_month(ctx: _Context, span, text) -> str:
-    return _mention(ctx, span, text, ("date",)).value_text
+    """The year and month of a date (a date with a day, 2021-05-20, gives 2021-05)."""
+    return _mention(ctx, span, text, ("date",)).value_text[:7]
 
 
 def _as_year(ctx: _Context, span, text) -> int:

@@ -20,6 +20,7 @@ QUALIFIERS = (
     "at_most",
     "order_of_magnitude",
     "range",
+    "as_of",
 )
 SENTENCE_ID_PATTERN = r"^a\d+-p\d{3}-s\d{2}$"
 # The pandas dtype of each column type: nullable extension dtypes, so that an empty cell is
@@ -459,7 +460,12 @@ MENTIONS_TABLE = Table(
         ),
         Column("end", "integer", "End of the mention (exclusive).", minimum=1),
         Column("text", "string", "The mention as written."),
-        Column("kind", "string", "percent, amount, count, date, year, rank, ordinal, label..."),
+        Column(
+            "kind",
+            "string",
+            "percent, percentage_point, amount, count, fraction, date, year, period, rank, "
+            "ordinal, label...",
+        ),
         Column("value", "number", "Normalised value (amounts in 亿元).", nullable=True),
         Column("value_high", "number", "Upper end of a range.", nullable=True),
         Column(
@@ -527,5 +533,100 @@ SENTENCES_TABLE = Table(
     topic=False,
 )
 
-ALL_TABLES: tuple[Table, ...] = (*TABLES, CHECKS_TABLE, MENTIONS_TABLE, SENTENCES_TABLE)
+QUANTITIES_TABLE = Table(
+    "quantities",
+    "Every quantity of the body text",
+    "Each quantity stated in a body or lede sentence, read by the grammar of Chinese "
+    "quantities (data/raw/mention_rules.toml) before any topic rule: its value in its own "
+    "unit, the magnitude word, the qualifier, the words that gave them and the phrase it "
+    "measures (a heuristic, see analysis/facts/quantities.py). Names that look numeric "
+    "(“十四五”, 十九届五中全会, quoted system labels) are not quantities.",
+    (
+        Column("quantity_id", "string", "Id of the numeric mention (numeric_mentions.csv)."),
+        Column("article_id", "string", "Article of the sentence."),
+        Column("sentence_id", "string", "Sentence of the quantity.", pattern=SENTENCE_ID_PATTERN),
+        Column("start", "integer", "Start of the mention in the sentence (characters).", minimum=0),
+        Column("end", "integer", "End of the mention (exclusive).", minimum=1),
+        Column("text", "string", "The mention as written (number, magnitude, unit word)."),
+        Column(
+            "kind",
+            "string",
+            "count, amount, percent, percentage_point, fraction, multiple, duration, year, "
+            "date, period, rank, ordinal, top_n, generation, anniversary, number, unparsed.",
+        ),
+        Column(
+            "value",
+            "number",
+            "The value in `unit`: amounts in the currency itself (五百亿元 is fifty billion "
+            "yuan), counts with their magnitude (一千二百万台 is twelve million 台), 三成 is "
+            "thirty percent.",
+            nullable=True,
+        ),
+        Column("value_high", "number", "Upper end of a range, in `unit`.", nullable=True),
+        Column(
+            "value_text",
+            "string",
+            "The value as text: YYYY-MM for a date, YYYY-Hn / YYYY-Qn / YYYY-end for a period, "
+            "n/d for a fraction.",
+        ),
+        Column(
+            "unit",
+            "string",
+            "Unit of `value`: the measure word of a count (家, 台, 个...), yuan / usd / eur, "
+            "percent, percentage_point, fraction, times, year, month, day, year_month, period, "
+            "rank, ordinal, number.",
+        ),
+        Column(
+            "magnitude",
+            "string",
+            "Magnitude word that scales the number (万, 亿, 万亿).",
+            nullable=True,
+        ),
+        Column(
+            "qualifier",
+            "string",
+            "equal, more_than (超过/突破/以上/多/余), less_than (不足/以下), approximately "
+            "(约/近/左右/上下), at_least, at_most, order_of_magnitude (数十/上百), range, as_of "
+            "(截至).",
+            enum=QUALIFIERS,
+        ),
+        Column("qualifier_word", "string", "The word that gave the qualifier.", nullable=True),
+        Column(
+            "number_words",
+            "string",
+            "The numeral(s) as written, ';' between the ends of a range.",
+            nullable=True,
+        ),
+        Column(
+            "unit_word",
+            "string",
+            "The word that gave the unit (台, 元, 个百分点, 成).",
+            nullable=True,
+        ),
+        Column(
+            "phrase",
+            "string",
+            "The phrase the quantity measures, as far as the sentence shows (heuristic).",
+            nullable=True,
+        ),
+        Column("quote", "string", "The clause of the sentence that states the quantity."),
+        Column(
+            "not_a_fact",
+            "string",
+            "Reviewed rule (mention_rules.toml) that says the mention is not a figure of the "
+            "study: a slogan, a time horizon, an indefinite article...",
+            nullable=True,
+        ),
+    ),
+    key=("quantity_id",),
+    topic=False,
+)
+
+ALL_TABLES: tuple[Table, ...] = (
+    *TABLES,
+    CHECKS_TABLE,
+    MENTIONS_TABLE,
+    SENTENCES_TABLE,
+    QUANTITIES_TABLE,
+)
 BY_NAME: dict[str, Table] = {t.name: t for t in ALL_TABLES}
