@@ -83,7 +83,7 @@ def test_an_amount_in_another_currency_keeps_its_unit():
     ("text", "qualifier", "word"),
     [
         ("渗透率已超过25%", "more_than", "超过"),
-        ("企业20家以上", "more_than", "以上"),
+        ("企业20家以上", "at_least", "以上"),
         ("本土化率不足10%", "less_than", "不足"),
         ("近30家企业", "approximately", "近"),
         ("约30家企业", "approximately", "约"),
@@ -213,7 +213,7 @@ def test_the_lexicon_file_is_complete():
     lex = load_lexicon()
     assert {"元", "美元"} <= set(lex.currencies)
     assert lex.qualifiers_before["超过"] == "more_than"
-    assert lex.qualifiers_after["以上"] == "more_than"
+    assert lex.qualifiers_after["以上"] == "at_least"
     assert lex.qualifiers_before["不足"] == "less_than"
     assert {r.id for r in lex.review_rules} >= {"meeting_ordinal", "anniversary", "slogan"}
 

@@ -153,7 +153,7 @@ def test_percentage_points_are_their_own_unit():
 
 def test_tenths_with_a_bound():
     q = one("达到三成以上")
-    assert (q.value, q.unit, q.qualifier, q.qualifier_word) == (30, "percent", "more_than", "以上")
+    assert (q.value, q.unit, q.qualifier, q.qualifier_word) == (30, "percent", "at_least", "以上")
 
 
 def test_a_range_with_magnitudes_on_both_ends():
@@ -209,7 +209,7 @@ _MAGNITUDES = st.sampled_from([("", 1), ("万", 10**4), ("亿", 10**8)])
 _BOUNDS = st.sampled_from(
     [("", "", "equal"), ("超过", "", "more_than"), ("突破", "", "more_than"),
      ("约", "", "approximately"), ("近", "", "approximately"), ("不足", "", "less_than"),
-     ("", "以上", "more_than"), ("", "左右", "approximately"), ("", "以下", "less_than")]
+     ("", "以上", "at_least"), ("", "左右", "approximately"), ("", "以下", "at_most")]
 )  # fmt: skip
 
 
