@@ -154,26 +154,21 @@ def winners_map(
         legend_title=legend,
         highlight=highlight,
         show_values=False,
+        zero_label=kit.chart_text("winners_map.zero", lang),
     )
-    _halo_highlight(fig)
     return kit.finish(fig, stem, lang, stated, save)
 
 
-def _halo_highlight(fig: Figure) -> None:
-    """A white halo under the highlight outline, so that it shows on the darkest fills too."""
-    from matplotlib import patheffects
-
-    halo = [patheffects.Stroke(linewidth=4.2, foreground="white"), patheffects.Normal()]
-    for artist in fig.findobj(lambda a: str(a.get_gid() or "").endswith("highlight")):
-        artist.set_path_effects(halo)
-
-
 def cluster_terms_map(
-    terms: pd.DataFrame, summary: pd.DataFrame, lang: str, save: bool = True
+    terms: pd.DataFrame,
+    summary: pd.DataFrame,
+    lang: str,
+    save: bool = True,
+    highlight: Any = None,
 ) -> Figure:
     """Map of the term each province used for clusters in its 2020 government work report
     (`terms`, `views.cluster_terms()`; legend order and counts from `summary`,
-    `views.terms_summary()`)."""
+    `views.terms_summary()`), with `highlight` outlined (a province profile's map)."""
     lang = check_lang(lang)
     kit.setup()
     from .maps import province_map
@@ -206,17 +201,26 @@ def cluster_terms_map(
     plt = kit.setup()
     fig = plt.figure(figsize=(kit.WIDTH_IN, round(4.75 + legend_h, 2)), layout="constrained")
     map_ax, legend_ax = fig.subplots(2, 1, height_ratios=[4.4, legend_h])
+    if highlight is None:
+        title, stem = kit.chart_text("terms_map.title", lang, year=year), "cluster_terms_map"
+    else:
+        unit = resolve(highlight)
+        name = province_name(unit, lang)
+        title = kit.chart_text("province_locator.terms_title", lang, name=name, year=year)
+        title = kit.wrap(title, lang, width_en=64, width_zh=32)  # the longest names need two lines
+        stem = f"province_{unit.adcode}_map"
     province_map(
         values,
         lang=lang,
         kind="categorical",
-        title=kit.chart_text("terms_map.title", lang, year=year),
+        title=title,
         legend_title=kit.chart_text("terms_map.legend", lang),
         colors=colors,
         ax=map_ax,
+        highlight=highlight,
     )
     _legend_below(fig, legend_ax, ncols)
-    return kit.finish(fig, "cluster_terms_map", lang, _cited(terms), save)
+    return kit.finish(fig, stem, lang, _cited(terms), save)
 
 
 def _legend_below(fig: Figure, legend_ax: Axes, ncols: int) -> None:
@@ -382,7 +386,25 @@ def strategy_comparison(
 
 
 def province_locator(
-    by_province: pd.DataFrame, province: Any, lang: str, save: bool = True
+    by_province: pd.DataFrame,
+    province: Any,
+    lang: str,
+    save: bool = True,
+    terms: pd.DataFrame | None = None,
+    summary: pd.DataFrame | None = None,
 ) -> Figure:
-    """Map of winning clusters per province (`by_province`) with `province` outlined."""
-    return winners_map(by_province, lang, save=save, highlight=resolve(province).adcode)
+    """The map of a province profile, with `province` outlined: the map that says something
+    about it.
+
+    A province with winners is placed on the winners map (`by_province`); for one without, that
+    map says only "none", so it is placed on the map of the terms the 2020 work reports used
+    (`terms`, `summary`; by default `views.cluster_terms()` and `views.terms_summary()`), which
+    the source gives for 29 of the 31 and, for the other two, shows that they are not listed.
+    """
+    unit = resolve(province)
+    row = by_province[by_province["adcode"] == unit.adcode]
+    if not row.empty and int(row["clusters"].iloc[0]) > 0:
+        return winners_map(by_province, lang, save=save, highlight=unit.adcode)
+    terms = v.cluster_terms() if terms is None else terms
+    summary = v.terms_summary() if summary is None else summary
+    return cluster_terms_map(terms, summary, lang, save=save, highlight=unit.adcode)
