@@ -156,7 +156,9 @@ def render_index(
                 )
                 tds.append(f"<td>{content}</td>")
             body.append("<tr>" + "".join(tds) + "</tr>")
-        body.append("</tbody></table></section>")
+        body.append("</tbody></table>")
+        body.append(_report_tables(report_name, langs))
+        body.append("</section>")
     body.append(
         '<footer><p>manifest: <a href="manifest.json">manifest.json</a> · '
         "analysis build</p></footer>"
@@ -169,6 +171,14 @@ def render_index(
         + "\n".join(body)
         + "\n</main>\n</body>\n</html>\n"
     )
+
+
+def _report_tables(report_name: str, langs: list[str]) -> str:
+    """What the report layer shows under a report's links (the profiles: all 31 compared)."""
+    from ..report.lang import LANGS
+    from ..report.tables import index_tables
+
+    return index_tables(report_name, [lang for lang in langs if lang in LANGS])
 
 
 def with_font(page: str) -> str:
