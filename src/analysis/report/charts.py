@@ -153,7 +153,7 @@ def winners_map(
         legend_title=legend,
         highlight=highlight,
         show_values=False,
-        zero_label=kit.chart_text("winners_map.zero", lang),
+        zero_label=kit.chart_text("winners_map.zero", lang, n=format_number(0, lang)),
     )
     return kit.finish(fig, stem, lang, stated, save)
 
