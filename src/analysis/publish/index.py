@@ -40,6 +40,8 @@ h2 { font-weight: normal; color: #0b4f8a; font-size: 1.3rem; margin: 2.2rem 0 .5
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #d0d7de; }
 thead th { border-bottom: 2px solid #1f2328; font-weight: normal; color: #5b6370; }
+td.num, th.num { text-align: right; }
+caption { text-align: left; padding: 1.2rem 0 .3rem; }
 a { color: #0b4f8a; }
 .failed { color: #a40e26; }
 .missing { color: #8c959f; }
