@@ -214,7 +214,7 @@ def province_comparison(
         lang,
         ("rank", "clusters"),
     )
-    return {**view, "highlight_rows": tuple(marked)}
+    return {**view, "highlight_rows": tuple(marked), "css_class": "an-table an-compact"}
 
 
 def comparison_html(lang: str) -> str:
