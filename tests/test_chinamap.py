@@ -144,9 +144,12 @@ def test_no_data_units_get_the_no_data_style(maps):
                     assert matplotlib.colors.to_hex(patch.get_facecolor()) == (
                         chinamap.NO_DATA_FACE.lower()
                     )
-    legend = _main_axes(maps["numeric_zh"]).get_legend()
+    legend = _main_axes(maps["values_zh"]).get_legend()  # a colorbar, and "no data" beside it
     assert [t.get_text() for t in legend.get_texts()] == ["无数据"]
     assert legend.legend_handles[0].get_hatch() == chinamap.NO_DATA_HATCH_PATTERN
+    classed = _main_axes(maps["numeric_zh"]).get_legend()  # counts: a swatch per class
+    assert [t.get_text() for t in classed.get_texts()][-1] == "无数据"
+    assert classed.legend_handles[-1].get_hatch() == chinamap.NO_DATA_HATCH_PATTERN
 
 
 def test_categorical_legend_lists_categories_then_no_data(maps):
@@ -170,10 +173,11 @@ def test_numeric_fill_darkens_with_the_value_and_labels_stay_legible(maps):
     darkest, lightest = by_value[-1][1], by_value[0][1]
     assert matplotlib.colors.to_hex(labels[darkest].get_color()) == "#ffffff"
     assert matplotlib.colors.to_hex(labels[lightest].get_color()) == map_labels.DARK_TEXT.lower()
-    # Every label has a halo, so it reads on any fill.
-    assert all(t.get_path_effects() for t in labels.values())
-    colorbar = next(a for a in _main_axes(fig).child_axes if a.get_gid() == "colorbar")
-    assert colorbar.get_title(loc="left") == "集群数（个）"
+    # Every label has a halo, so it reads on any fill, or (the highlighted unit's) a frame.
+    assert all(t.get_path_effects() or t.get_bbox_patch() for t in labels.values())
+    assert _main_axes(fig).get_legend().get_title().get_text() == "集群数（个）"
+    values = maps["values_zh"]  # not counts: a colorbar
+    assert any(a.get_gid() == "colorbar" for a in _main_axes(values).child_axes)
 
 
 @pytest.mark.parametrize("case", ["numeric_zh", "numeric_en", "categorical_en", "values_zh"])
@@ -298,3 +302,81 @@ def test_map_bytes_are_identical_across_processes(tmp_path):
         outputs.append(out)
     for fmt in ("png", "svg", "pdf"):
         assert (outputs[0] / f"map.{fmt}").read_bytes() == (outputs[1] / f"map.{fmt}").read_bytes()
+
+
+def _lightness(color):
+    """CIE L* (0 black … 100 white) of a matplotlib colour: equal steps look equally different."""
+    y = map_labels.luminance(color)
+    return 116 * y ** (1 / 3) - 16 if y > 0.008856 else 903.3 * y
+
+
+# Counts shaped like the winners per province: many zeros and ones, a gap between 4 and 7.
+COUNTS = {"江苏": 8, "浙江": 7, "广东": 7, "湖北": 4, "上海": 3, "天津": 2, "北京": 1, "吉林": 1}
+COUNTS |= {u.short_zh: 0 for u in all_provinces() if u.is_mainland and u.short_zh not in COUNTS}
+
+
+@pytest.fixture(scope="module")
+def counts_maps():
+    figures = {
+        lang: chinamap.province_map(
+            COUNTS, lang=lang, legend_title="n", zero_label="none", highlight="上海"
+        )
+        for lang in ("zh", "en")
+    }
+    for fig in figures.values():
+        fig.canvas.draw()
+    yield figures
+    plt.close("all")
+
+
+def test_counts_get_a_swatch_per_class_with_zero_apart(counts_maps):
+    main = _main_axes(counts_maps["en"])
+    legend = main.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == [
+        *("none", "1", "2", "3", "4", "7", "8"),
+        "No data",
+    ]
+    swatches = [h.get_facecolor() for h in legend.legend_handles[:-1]]
+    units = _units(main)
+    # Every unit wears the swatch of its class, and the classes read apart: 0 clearly from 1,
+    # and each class from the next (7 from 8), by their lightness.
+    for name, value in COUNTS.items():
+        index = [0, 1, 2, 3, 4, 7, 8].index(value)
+        assert units[resolve(name).adcode].get_facecolor() == swatches[index]
+    lightness = [_lightness(c) for c in swatches]
+    assert lightness[0] - lightness[1] >= 15
+    assert all(a - b >= 8 for a, b in zip(lightness[1:], lightness[2:], strict=False))
+    assert not any(a.get_gid() == "colorbar" for a in main.child_axes)
+
+
+def test_many_count_values_are_binned_evenly():
+    assert chinamap.count_classes([0, 1, 2, 3, 4, 7, 8]) == [
+        (0, 0), (1, 1), (2, 2), (3, 3), (4, 4), (7, 7), (8, 8)
+    ]  # fmt: skip
+    assert chinamap.count_classes(list(range(1, 9))) == [
+        (1, 2), (3, 4), (5, 5), (6, 6), (7, 7), (8, 8)
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_highlight_of_a_small_unit_never_hides_a_label(counts_maps, lang):
+    fig = counts_maps[lang]
+    main = _main_axes(fig)
+    renderer = fig.canvas.get_renderer()
+    labels = _labels(fig)
+    marks = [a for a in main.get_children() if str(a.get_gid() or "").startswith("highlight")]
+    assert marks
+    assert max(a.get_zorder() for a in marks) < min(t.get_zorder() for t in labels.values())
+    # Shanghai is a few square millimetres of map: a thin line, no blob over Jiangsu's name.
+    points = fig.dpi / 72
+    for mark in marks:
+        assert mark.get_linewidth() <= 1.0
+        box = mark.get_window_extent(renderer).padded((mark.get_linewidth() + 2.0) * points)
+        for code, text in labels.items():
+            if code != 310000:
+                assert not Text.get_window_extent(text, renderer).overlaps(box), code
+    # The highlighted unit's own name is framed and whole inside the figure.
+    shanghai = labels[310000]
+    assert shanghai.get_bbox_patch() is not None
+    frame = shanghai.get_bbox_patch().get_window_extent(renderer)
+    assert fig.bbox.contains(frame.x0, frame.y0) and fig.bbox.contains(frame.x1, frame.y1)

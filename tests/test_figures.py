@@ -28,7 +28,6 @@ CHARTS = (
     "region_split",
     "strategy_comparison",
     "amoled_indicators",
-    "localisation_gap",
     "equipment_concentration",
 )
 MAPS = ("winners_map", "cluster_terms_map")
@@ -45,7 +44,6 @@ def _frames(name):
         "region_split": lambda: (views.winners_by_region(),),
         "strategy_comparison": lambda: (views.strategies(), by_province),
         "amoled_indicators": lambda: (views.indicators("amoled_indicators"),),
-        "localisation_gap": lambda: (views.indicators("amoled_indicators"),),
         "equipment_concentration": lambda: (views.equipment(),),
         "winners_map": lambda: (by_province,),
         "cluster_terms_map": lambda: (views.cluster_terms(), views.terms_summary()),
@@ -221,11 +219,11 @@ def test_charts_go_where_the_environment_says(tmp_path, monkeypatch):
     build = tmp_path / "build"
     monkeypatch.setenv(paths.FIGURES_ENV, str(build))
     assert chart_kit.figures_dir() == build  # read at every save, not at import
-    draw("localisation_gap", "en")
+    draw("equipment_concentration", "en")
     plt.close("all")
     assert sorted(p.name for p in build.iterdir()) == [
-        "amoled_localisation_gap_en.png",
-        "amoled_localisation_gap_en.svg",
+        "amoled_equipment_concentration_en.png",
+        "amoled_equipment_concentration_en.svg",
     ]
     assert not default.exists()
     monkeypatch.setenv(paths.FIGURES_ENV, "")
@@ -243,3 +241,106 @@ def test_bad_language_and_province_are_rejected():
         draw("winners_by_industry", "de")
     with pytest.raises(UnknownProvinceError, match="Nearest valid names"):
         figures.province_locator(views.winners_by_province(), "Jiangsuu", "en")
+
+
+def _bar_colors(ax):
+    return {
+        matplotlib.colors.to_hex(p.get_facecolor())
+        for p in ax.patches
+        if isinstance(p, matplotlib.patches.Rectangle) and p.get_width() > 0
+    }
+
+
+def _legend_colors(fig):
+    return {
+        matplotlib.colors.to_hex(h.get_facecolor())
+        for ax in fig.axes
+        if ax.get_legend() is not None
+        for h in ax.get_legend().legend_handles
+        if isinstance(h, matplotlib.patches.Patch)
+    }
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_strategy_chart_puts_one_measure_on_each_axis(drawn, lang):
+    fig = drawn[1]["strategy_comparison", lang]
+    panels = {ax.get_gid(): ax for ax in fig.axes if str(ax.get_gid()).startswith("measure-")}
+    assert set(panels) == {"measure-clusters", "measure-documents"}
+    measures = figures.strategy_measures(views.strategies(), views.winners_by_province())
+    for name, ax in panels.items():
+        rows = measures[name.removeprefix("measure-")]
+        assert len(ax.get_yticklabels()) == len(rows) > 1  # no one-bar panel
+        # Every count on the axis is of the axis's measure: 51 documents never beside clusters.
+        assert sorted(p.get_width() for p in ax.patches) == sorted(r["count"] for r in rows)
+    assert 51 not in [p.get_width() for p in panels["measure-clusters"].patches]
+    # Measures that only one province states are written out, not drawn as a lone bar.
+    note = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+    assert "6" in note and "8" in note
+    # Every colour of a bar is explained, the grey of the national winners included.
+    colors = set().union(*(_bar_colors(ax) for ax in panels.values()))
+    assert chart_kit.REFERENCE_GREY.lower() in colors
+    assert colors <= _legend_colors(fig)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_amoled_chart_separates_stocks_from_flows_and_opens_lower_bounds(drawn, lang):
+    from analysis.report import amoled_charts
+
+    fig = drawn[1]["amoled_indicators", lang]
+    panels = {ax.get_gid(): ax for ax in fig.axes if str(ax.get_gid()).startswith("measure-")}
+    assert set(panels) == {"measure-stock", "measure-flow", "measure-lines"}
+    rows = {r["indicator"]: r for r in load("amoled_indicators").to_dict("records")}
+    for gid, names in (
+        ("measure-stock", amoled_charts.STOCK_INDICATORS),
+        ("measure-flow", amoled_charts.FLOW_INDICATORS),
+        ("measure-lines", amoled_charts.LINE_INDICATORS),
+    ):
+        ax = panels[gid]
+        assert len(ax.patches) - len(
+            [p for p in ax.patches if str(p.get_gid()).startswith("lower-bound-")]
+        ) == len(names)
+        shown = {t.get_gid().removeprefix("value-") for t in ax.texts if t.get_gid()}
+        assert shown == set(names)
+        for name in names:
+            arrows = [p for p in ax.patches if p.get_gid() == f"lower-bound-{name}"]
+            floor = rows[name]["qualifier"] in amoled_charts.LOWER_BOUNDS
+            # A floor ("more than") is an open-ended arrow running on past the stated value,
+            # and its label says "more than"; an exact value is a plain bar.
+            assert len(arrows) == (1 if floor else 0), name
+            if floor:
+                (x0, _), (x1, _) = arrows[0]._posA_posB
+                unit = (
+                    1.0 if gid == "measure-lines" else lg.check_lang(lang).fmt["amount_axis_unit"]
+                )
+                assert x0 == pytest.approx(float(rows[name]["value"]) / unit) and x1 > x0
+                label = next(t for t in ax.texts if t.get_gid() == f"value-{name}")
+                assert label.get_text().startswith(("超过", "more than"))
+    floors = sum(
+        r["qualifier"] in amoled_charts.LOWER_BOUNDS
+        for r in rows.values()
+        if r["indicator"] in amoled_charts.AMOUNT_INDICATORS
+    )
+    assert floors == 3  # new-display investment and output, AMOLED investment
+    colors = set().union(*(_bar_colors(ax) for ax in panels.values()))
+    assert colors <= _legend_colors(fig)
+
+
+@pytest.mark.parametrize(
+    ("province", "winners"), [("西藏", False), ("Hebei", False), ("上海", True)]
+)
+def test_profile_map_is_the_one_that_says_something_of_the_province(
+    figures_in_tmp, province, winners
+):
+    """A province without winners is placed on the terms map, not on a map that says "none"."""
+    by_province = views.winners_by_province()
+    fig = figures.province_locator(by_province, province, "en")
+    main = next(ax for ax in fig.axes if ax.get_gid() == "main-map")
+    legend = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().texts]
+    terms = views.terms_summary()
+    on_terms_map = any(label.startswith(terms["term_en"].iloc[0]) for label in legend)
+    assert on_terms_map is not winners
+    assert any(str(a.get_gid()).startswith("highlight") for a in main.get_children())
+    from analysis.provinces import resolve
+
+    assert (figures_in_tmp / f"province_{resolve(province).adcode}_map_en.png").exists()
+    assert (views.province_rank(province)["clusters"] > 0) is winners

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from analysis import load
@@ -66,3 +68,67 @@ def test_province_tables_accept_aliases_and_stay_honest_for_unmentioned_province
     )
     empty = rt.province_sentences(views.province_profile("Tibet"), "zh")
     assert empty["frame"].empty and empty["source"] is None
+
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("province", ["江苏", "Shanghai", "西藏", "北京"])
+def test_comparison_places_the_province_among_all_31_and_marks_it(province, lang):
+    from analysis.provinces import mainland, resolve
+    from analysis.report.markup import table_html
+
+    comparison = views.province_comparison()
+    view = rt.province_comparison(comparison, lang, highlight=province)
+    frame = view["frame"]
+    assert len(frame) == len(mainland()) == 31
+    unit = resolve(province)
+    name = unit.short_zh if lang == "zh" else unit.name_en
+    province_column = frame.columns[1]
+    assert sorted(frame[province_column]) == sorted(
+        p.short_zh if lang == "zh" else p.name_en for p in mainland()
+    )
+    (row,) = view["highlight_rows"]
+    assert frame[province_column].iloc[row] == name
+    html = table_html(**view)
+    body = html.split("<tbody>")[1].split("</tbody>")[0]
+    rows = body.split("</tr>")[:-1]
+    assert len(rows) == 31
+    marked = [r for r in rows if 'aria-current="true"' in r]
+    # Exactly one row marked, by class and ARIA, its cells in <strong>: not by colour alone.
+    assert len(marked) == 1 and 'class="an-highlight"' in marked[0]
+    assert f"<strong>{name}</strong>" in marked[0]
+    assert marked[0].count("<strong>") == len(frame.columns)
+    assert html.count("<strong>") == len(frame.columns)
+    # The labels are in the report's language: English names and terms in English.
+    cells = [str(c) for c in [*frame.columns, *frame.to_numpy().ravel()]]
+    if lang == "en":
+        assert not [c for c in cells if _CJK.search(c)]
+    else:
+        assert not [c for c in cells if re.search(r"[A-Za-z]", c)]
+    # The facts agree with the views they come from.
+    winners = views.province_rank(province)
+    clusters = frame[frame.columns[3]].iloc[row]
+    assert clusters == fm.format_number(winners["clusters"], lang)
+    has_strategy = unit.adcode in {s["adcode"] for s in views.strategies()}
+    assert (frame[frame.columns[5]].iloc[row] in ("yes", "是")) is has_strategy
+
+
+def test_the_index_shows_the_comparison_of_all_31_in_each_language():
+    from analysis.paths import ROOT
+    from analysis.publish import index
+    from analysis.publish.jobs import make_jobs
+    from analysis.publish.spec import load_spec, select
+
+    assert rt.index_tables("cluster_policy", ["zh", "en"]) == ""
+    spec = load_spec(ROOT / "reports.toml")
+    jobs = make_jobs(select(spec, only=["province_profile"]))
+    page = index.render_index(spec, jobs, {}, ROOT / "reports")
+    section = page.split('<section id="province_profile">')[1].split("</section>")[0]
+    tables = section.split('<div class="index-table"')[1:]
+    assert len(tables) == 2 and tables[1].startswith(' lang="en"')
+    for table in tables:
+        body = table.split("<tbody>")[1].split("</tbody>")[0]
+        assert body.count("<tr") == 31
+        assert "aria-current" not in body  # no province is the index's own

@@ -40,6 +40,8 @@ h2 { font-weight: normal; color: #0b4f8a; font-size: 1.3rem; margin: 2.2rem 0 .5
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #d0d7de; }
 thead th { border-bottom: 2px solid #1f2328; font-weight: normal; color: #5b6370; }
+td.num, th.num { text-align: right; }
+caption { text-align: left; padding: 1.2rem 0 .3rem; }
 a { color: #0b4f8a; }
 .failed { color: #a40e26; }
 .missing { color: #8c959f; }
@@ -156,7 +158,9 @@ def render_index(
                 )
                 tds.append(f"<td>{content}</td>")
             body.append("<tr>" + "".join(tds) + "</tr>")
-        body.append("</tbody></table></section>")
+        body.append("</tbody></table>")
+        body.append(_report_tables(report_name, langs))
+        body.append("</section>")
     body.append(
         '<footer><p>manifest: <a href="manifest.json">manifest.json</a> · '
         "analysis build</p></footer>"
@@ -169,6 +173,14 @@ def render_index(
         + "\n".join(body)
         + "\n</main>\n</body>\n</html>\n"
     )
+
+
+def _report_tables(report_name: str, langs: list[str]) -> str:
+    """What the report layer shows under a report's links (the profiles: all 31 compared)."""
+    from ..report.lang import LANGS
+    from ..report.tables import index_tables
+
+    return index_tables(report_name, [lang for lang in langs if lang in LANGS])
 
 
 def with_font(page: str) -> str:

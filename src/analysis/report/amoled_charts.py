@@ -1,4 +1,7 @@
-"""The AMOLED report's charts: investment and output, the localisation gap, equipment suppliers.
+"""The AMOLED report's charts: investment, output and lines; equipment suppliers.
+
+The localisation rate of organic materials (less than 10%) is one number: the text states it,
+and a chart of one bar would say no more (issue 11).
 
 Drawn from the amoled_indicators frame and the `views.equipment()` rows a notebook hands them;
 `charts` makes them available with the other report charts. matplotlib is imported inside the
@@ -11,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import chart_kit as kit
 from . import views as v
-from .formatting import format_month, format_number, in_parens, join_items
+from .formatting import format_month, in_parens, join_items
 from .labels import capitalised, indicator_label, row_label
 from .lang import check_lang
 from .values import Fact
@@ -21,105 +24,166 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 
-AMOUNT_INDICATORS = (
-    "new_display_investment",
-    "new_display_output_value",
-    "amoled_investment",
-    "amoled_output_value",
-)
+# Stocks (investment accumulated to a date) and flows (output value of one year) are different
+# measures even in the same currency: each gets its own axis. Curated from the sentences
+# (a2-p036-s01/s02, a2-p037-s02, a2-p038-s01).
+STOCK_INDICATORS = ("new_display_investment", "amoled_investment")
+FLOW_INDICATORS = ("new_display_output_value", "amoled_output_value")
+AMOUNT_INDICATORS = STOCK_INDICATORS + FLOW_INDICATORS
+LINE_INDICATORS = ("amoled_lines_built", "amoled_lines_under_construction")
+# Qualifiers that make a figure a floor: the true value lies beyond the bar's end.
+LOWER_BOUNDS = ("more_than", "at_least")
+
+
+def _industry(indicator: str) -> int:
+    """Palette index of an indicator's industry: the new-display industry, or AMOLED in it."""
+    return 1 if indicator.startswith("amoled_") else 0
 
 
 def amoled_indicators(indicators: pd.DataFrame, lang: str, save: bool = True) -> Figure:
-    """Investment and output of the new-display and AMOLED industries, and AMOLED lines (rows
-    of `indicators`, the amoled_indicators table)."""
+    """Investment to date, output value of a year and production lines of the new-display and
+    AMOLED industries (rows of `indicators`, the amoled_indicators table): one panel per
+    measure, so that no axis mixes a stock with a flow or yuan with lines.
+
+    A figure the text gives as a floor ("more than", "at least") is drawn as an open-ended bar:
+    solid up to the floor, then a dashed arrow that runs on past it (gid
+    `lower-bound-<indicator>`), with the qualifier in its label.
+    """
     lang = check_lang(lang)
     plt = kit.setup()
-    rows = v.indicator_rows(indicators, AMOUNT_INDICATORS)
-    built, building = v.indicator_rows(
-        indicators, ["amoled_lines_built", "amoled_lines_under_construction"]
-    )
-    fig, (top, bottom) = plt.subplots(
-        2, 1, figsize=(kit.WIDTH_IN, 4.3), gridspec_kw={"height_ratios": [4, 1.25]}
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    stocks = v.indicator_rows(indicators, STOCK_INDICATORS)
+    flows = v.indicator_rows(indicators, FLOW_INDICATORS)
+    lines = v.indicator_rows(indicators, LINE_INDICATORS)
+    words = lang.words["charts"]["amoled_lines"]
+    fig, (key_ax, *axes) = plt.subplots(
+        4, 1, figsize=(kit.WIDTH_IN, 5.9), gridspec_kw={"height_ratios": [0.12, 1, 1, 1]}
     )
     scale = lang.fmt["amount_axis_unit"]  # 亿元 per unit of the value axis
-    labels = []
-    for row in rows:
-        text = kit.wrap(indicator_label(row, lang), lang, 30, 16)
-        if row.get("period"):
-            # The period on a line of its own, so that the name never breaks inside a word.
-            when = format_month(str(row["period"]), lang)
-            text += "\n" + in_parens(when, lang)
-        labels.append(text)
-    values = [float(r["value"]) / scale for r in rows]
-    value_labels = [Fact.from_row(r).format(lang) for r in rows]
+    # Stocks and flows apart, but in the same currency on the same scale: a bar's length
+    # compares across the two panels.
+    widest = max(float(r["value"]) / scale for r in [*stocks, *flows]) * 1.75
+    for ax, rows, key in ((axes[0], stocks, "stock"), (axes[1], flows, "flow")):
+        _bounded_bars(
+            ax,
+            rows,
+            [float(r["value"]) / scale for r in rows],
+            [_amount_label(r, lang) for r in rows],
+            lang,
+            xmax=widest,
+        )
+        ax.set_xlabel(kit.chart_text(f"amoled_amounts.xlabel_{key}", lang))
+        ax.set_title(kit.chart_text(f"amoled_amounts.title_{key}", lang), fontsize=10, loc="left")
+        ax.set_gid(f"measure-{key}")
+    period = format_month(str(lines[0]["period"]), lang)
+    _bounded_bars(
+        axes[2],
+        lines,
+        [float(r["value"]) for r in lines],
+        [words["built"], words["building"]],
+        lang,
+        xmax=max(float(r["value"]) for r in lines) * 1.75,
+    )
+    axes[2].set_xlabel(kit.chart_text("amoled_lines.xlabel", lang))
+    axes[2].set_title(
+        kit.chart_text("amoled_lines.title", lang, period=period), fontsize=10, loc="left"
+    )
+    axes[2].set_gid("measure-lines")
+    handles = [
+        Patch(color=kit.palette(0), label=kit.chart_text("amoled_amounts.key_display", lang)),
+        Patch(color=kit.palette(1), label=kit.chart_text("amoled_amounts.key_amoled", lang)),
+    ]
+    if any(r.get("qualifier") in LOWER_BOUNDS for r in [*stocks, *flows, *lines]):
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color="#555555",
+                linestyle=(0, (2, 1.5)),
+                marker=">",
+                markersize=4,
+                label=kit.chart_text("amoled_amounts.key_floor", lang),
+            )
+        )
+    # The key on a row of its own under the title: every colour and the floor's arrow.
+    from matplotlib.transforms import blended_transform_factory
+
+    key_ax.set_axis_off()
+    key_ax.legend(
+        handles=handles,
+        loc="center left",
+        bbox_to_anchor=(0.01, 0.5),
+        bbox_transform=blended_transform_factory(fig.transFigure, key_ax.transAxes),
+        ncols=len(handles),
+        fontsize=7.5,
+        frameon=False,
+        borderaxespad=0.0,
+    )
+    fig.suptitle(kit.chart_text("amoled_amounts.title", lang), x=0.01, ha="left", fontsize=12)
+    return kit.finish(fig, "amoled_indicators", lang, [*stocks, *flows, *lines], save)
+
+
+def _amount_label(row: dict[str, Any], lang: str) -> str:
+    text = kit.wrap(indicator_label(row, lang), lang, 30, 16)
+    if row.get("period"):
+        # The period on a line of its own, so that the name never breaks inside a word.
+        text += "\n" + in_parens(format_month(str(row["period"]), lang), lang)
+    return text
+
+
+def _bounded_bars(
+    ax: Any,
+    rows: list[dict[str, Any]],
+    values: list[float],
+    labels: list[str],
+    lang: str,
+    *,
+    xmax: float,
+) -> None:
+    """Bars of `values` on a 0–`xmax` axis, coloured by industry; floors open-ended (a dashed
+    arrow past the end)."""
+    from matplotlib.patches import FancyArrowPatch
+
+    reach = 0.09 * xmax  # how far the arrow of a floor runs past it
     kit.hbar(
-        top,
+        ax,
         labels,
         values,
-        xlabel=kit.chart_text("amoled_amounts.xlabel", lang),
-        value_labels=value_labels,
-        colors=[kit.palette(0), kit.palette(0), kit.palette(1), kit.palette(1)],
+        xlabel="",
+        value_labels=["" for _ in values],
+        colors=[kit.palette(_industry(str(r["indicator"]))) for r in rows],
     )
-    top.xaxis.set_major_locator(kit.integer_locator())
-    top.set_title(kit.chart_text("amoled_amounts.title", lang))
-    top.tick_params(axis="y", labelsize=8)
-    # Production lines: one stacked bar, built then under construction.
-    b, u = int(built["value"]), int(building["value"])
-    bottom.barh([0], [b], color=kit.palette(1), height=0.5, zorder=2)
-    bottom.barh([0], [u], left=[b], color=kit.palette(4), height=0.5, zorder=2)
-    words = lang.words["charts"]["amoled_lines"]
-    for x, w, word in ((b / 2, b, words["built"]), (b + u / 2, u, words["building"])):
-        bottom.text(
-            x, 0.42, f"{word} {format_number(w, lang)}", ha="center", va="bottom", fontsize=8
-        )
-    bottom.set_ylim(-0.4, 1.0)
-    bottom.set_yticks([])
-    bottom.set_xlim(0, (b + u) * 1.3)
-    bottom.xaxis.set_major_locator(kit.integer_locator())
-    bottom.set_xlabel(kit.chart_text("amoled_lines.xlabel", lang))
-    bottom.set_title(
-        kit.chart_text("amoled_lines.title", lang, period=format_month(str(built["period"]), lang)),
-        fontsize=10,
-    )
-    bottom.grid(axis="y", visible=False)
-    return kit.finish(fig, "amoled_indicators", lang, [*rows, built, building], save)
-
-
-def localisation_gap(indicators: pd.DataFrame, lang: str, save: bool = True) -> Figure:
-    """The localisation rate of organic light-emitting materials on a 0–100% scale (its row of
-    `indicators`, the amoled_indicators table)."""
-    lang = check_lang(lang)
-    plt = kit.setup()
-    (row,) = v.indicator_rows(indicators, ["organic_material_localisation_rate"])
-    fact = Fact.from_row(row)
-    fig, ax = plt.subplots(figsize=(kit.WIDTH_IN, 1.9))
-    value = float(fact.value)
-    ax.barh([0], [100], color=kit.LIGHT_GREY, height=0.5, zorder=1)
-    ax.barh([0], [value], color=kit.palette(5), height=0.5, zorder=2)
-    if fact.qualifier in ("less_than", "at_most"):
-        # An upper bound: an arrow pointing left from the stated figure.
+    ax.set_xlim(0, xmax)
+    ax.tick_params(axis="y", labelsize=8)
+    for y, (row, value) in enumerate(zip(rows, values, strict=True)):
+        end = value
+        if row.get("qualifier") in LOWER_BOUNDS:
+            arrow = FancyArrowPatch(
+                (value, y),
+                (value + reach, y),
+                arrowstyle="-|>,head_length=4,head_width=2.5",
+                linestyle=(0, (2, 1.5)),
+                linewidth=1.0,
+                color=kit.palette(_industry(str(row["indicator"]))),
+                shrinkA=0,
+                shrinkB=0,
+                zorder=3,
+            )
+            arrow.set_gid(f"lower-bound-{row['indicator']}")
+            ax.add_patch(arrow)
+            end = value + reach
         ax.annotate(
-            "",
-            xy=(value * 0.35, 0.38),
-            xytext=(value, 0.38),
-            arrowprops=dict(arrowstyle="-|>", color=kit.palette(5), linewidth=1.0),
+            Fact.from_row(row).format(lang),
+            (end, y),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+            color="#222222",
+            gid=f"value-{row['indicator']}",
         )
-    ax.annotate(
-        kit.chart_text("localisation.note", lang, value=fact.format(lang)),
-        (value, 0),
-        xytext=(6, 0),
-        textcoords="offset points",
-        va="center",
-        fontsize=9,
-    )
-    ax.set_xlim(0, 100)
-    ax.set_ylim(-0.5, 0.7)
-    ax.set_yticks([0], [kit.wrap(kit.chart_text("localisation.bar", lang), lang, 18, 8)])
-    ax.set_xlabel(kit.chart_text("localisation.xlabel", lang))
-    ax.grid(axis="y", visible=False)
-    ax.tick_params(axis="y", length=0)
-    ax.set_title(kit.chart_text("localisation.title", lang, period=row["period"]))
-    return kit.finish(fig, "amoled_localisation_gap", lang, [row], save)
 
 
 def equipment_concentration(

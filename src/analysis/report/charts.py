@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ..provinces import resolve
 from . import chart_kit as kit
 from . import views as v
-from .amoled_charts import amoled_indicators, equipment_concentration, localisation_gap
+from .amoled_charts import amoled_indicators, equipment_concentration
 from .formatting import format_number, format_percent
 from .labels import capitalised, pair, province_name, region_name, row_label
 from .lang import check_lang
@@ -42,7 +42,6 @@ __all__ = [
     "amoled_indicators",
     "cluster_terms_map",
     "equipment_concentration",
-    "localisation_gap",
     "policy_timeline",
     "province_locator",
     "region_split",
@@ -154,26 +153,21 @@ def winners_map(
         legend_title=legend,
         highlight=highlight,
         show_values=False,
+        zero_label=kit.chart_text("winners_map.zero", lang, n=format_number(0, lang)),
     )
-    _halo_highlight(fig)
     return kit.finish(fig, stem, lang, stated, save)
 
 
-def _halo_highlight(fig: Figure) -> None:
-    """A white halo under the highlight outline, so that it shows on the darkest fills too."""
-    from matplotlib import patheffects
-
-    halo = [patheffects.Stroke(linewidth=4.2, foreground="white"), patheffects.Normal()]
-    for artist in fig.findobj(lambda a: str(a.get_gid() or "").endswith("highlight")):
-        artist.set_path_effects(halo)
-
-
 def cluster_terms_map(
-    terms: pd.DataFrame, summary: pd.DataFrame, lang: str, save: bool = True
+    terms: pd.DataFrame,
+    summary: pd.DataFrame,
+    lang: str,
+    save: bool = True,
+    highlight: Any = None,
 ) -> Figure:
     """Map of the term each province used for clusters in its 2020 government work report
     (`terms`, `views.cluster_terms()`; legend order and counts from `summary`,
-    `views.terms_summary()`)."""
+    `views.terms_summary()`), with `highlight` outlined (a province profile's map)."""
     lang = check_lang(lang)
     kit.setup()
     from .maps import province_map
@@ -206,17 +200,26 @@ def cluster_terms_map(
     plt = kit.setup()
     fig = plt.figure(figsize=(kit.WIDTH_IN, round(4.75 + legend_h, 2)), layout="constrained")
     map_ax, legend_ax = fig.subplots(2, 1, height_ratios=[4.4, legend_h])
+    if highlight is None:
+        title, stem = kit.chart_text("terms_map.title", lang, year=year), "cluster_terms_map"
+    else:
+        unit = resolve(highlight)
+        name = province_name(unit, lang)
+        title = kit.chart_text("province_locator.terms_title", lang, name=name, year=year)
+        title = kit.wrap(title, lang, width_en=64, width_zh=32)  # the longest names need two lines
+        stem = f"province_{unit.adcode}_map"
     province_map(
         values,
         lang=lang,
         kind="categorical",
-        title=kit.chart_text("terms_map.title", lang, year=year),
+        title=title,
         legend_title=kit.chart_text("terms_map.legend", lang),
         colors=colors,
         ax=map_ax,
+        highlight=highlight,
     )
     _legend_below(fig, legend_ax, ncols)
-    return kit.finish(fig, "cluster_terms_map", lang, _cited(terms), save)
+    return kit.finish(fig, stem, lang, _cited(terms), save)
 
 
 def _legend_below(fig: Figure, legend_ax: Axes, ncols: int) -> None:
@@ -310,68 +313,147 @@ def region_split(by_region: pd.DataFrame, lang: str, save: bool = True) -> Figur
     return kit.finish(fig, "cluster_region_split", lang, rows, save)
 
 
+# What each count of a provincial strategy counts (`provincial_strategies.item`): counts of one
+# measure share an axis, counts of different measures never do (51 documents and 6 projects
+# are not comparable). Reviewed against the sentences: Guangdong's pillar industries are
+# clusters in the title of its document (战略性支柱产业集群).
+STRATEGY_MEASURES = {
+    "target_clusters": "clusters",
+    "pillar_industries": "clusters",
+    "emerging_industry_clusters": "clusters",
+    "competition_clusters": "clusters",
+    "supporting_documents": "documents",
+    "action_plans": "documents",
+    "projects": "projects",
+    "task_areas": "areas",
+}
+
+
+def strategy_measures(
+    strategies: list[dict[str, Any]], by_province: pd.DataFrame
+) -> dict[str, list[dict[str, Any]]]:
+    """The counts of the provincial strategies grouped by what they count, in text order.
+
+    Each entry is a row with `unit`, `item`, `count` and `kind` ("national" for the
+    province's winners of the national competition, which lead the "clusters" measure for
+    scale, else "stated"). An item missing from `STRATEGY_MEASURES` is refused: a count of an
+    unknown measure could otherwise land on another measure's axis.
+    """
+    measures: dict[str, list[dict[str, Any]]] = {"clusters": []}
+    for strategy in strategies:
+        unit = strategy["unit"]
+        national = by_province.loc[by_province["adcode"] == unit.adcode, "clusters"]
+        measures["clusters"].append(
+            {"unit": unit, "item": None, "count": int(national.iloc[0]), "kind": "national"}
+        )
+        for row in strategy["counts"]:
+            measure = STRATEGY_MEASURES.get(str(row["item"]))
+            if measure is None:
+                raise ValueError(
+                    f"strategy_comparison: the count item {row['item']!r} of "
+                    f"{unit.name_en} is not in charts.STRATEGY_MEASURES; say what it counts."
+                )
+            entry = {**row, "unit": unit, "count": int(row["count"]), "kind": "stated"}
+            measures.setdefault(measure, []).append(entry)
+    return measures
+
+
 def strategy_comparison(
     strategies: list[dict[str, Any]], by_province: pd.DataFrame, lang: str, save: bool = True
 ) -> Figure:
-    """The counts each provincial strategy states, grouped by province, next to its winners.
+    """The counts each provincial strategy states, one panel per measure, one unit per axis.
 
-    One bar chart with a block per province: first the province's winners in the national
-    competition (grey, for scale), then each count its strategy states (documents, plans,
-    clusters targeted...), labelled with what is counted. From `strategies`
-    (`views.strategies()`) and `by_province` (`views.winners_by_province()`).
+    The clusters panel sets each province's stated clusters beside its winners of the national
+    competition (grey, for scale; the legend says so); documents and plans have a panel of
+    their own. A measure only one province states (Guangdong's projects, Zhejiang's areas)
+    would be a one-bar panel: it is written in a line under the panels instead. From
+    `strategies` (`views.strategies()`) and `by_province` (`views.winners_by_province()`).
     """
     lang = check_lang(lang)
     plt = kit.setup()
-    winners = by_province
-    labels: list[str] = []
-    values: list[float] = []
-    colors: list[str] = []
-    headers: list[tuple[int, str]] = []
-    cited: list[dict[str, Any]] = []
-    for strategy in strategies:
-        unit = strategy["unit"]
-        headers.append((len(labels), province_name(unit, lang)))
-        labels.append("")
-        values.append(0)
-        colors.append("white")
-        national = int(winners.loc[winners["adcode"] == unit.adcode, "clusters"].iloc[0])
-        labels.append(kit.wrap(kit.chart_text("strategies.national", lang), lang, 40, 18))
-        values.append(national)
-        colors.append(kit.REFERENCE_GREY)
-        for row in strategy["counts"]:
-            labels.append(kit.wrap(_strategy_item(row, lang), lang, 40, 18))
-            values.append(int(row["count"]))
-            colors.append(kit.palette(0))
-            cited.append(row)
-    lines = sum(max(1, label.count("\n") + 1) for label in labels)
-    fig, ax = plt.subplots(figsize=(kit.WIDTH_IN, round(1.2 + 0.24 * lines, 2)))
-    kit.hbar(
-        ax,
-        labels,
-        values,
-        xlabel=kit.chart_text("strategies.xlabel", lang),
-        value_labels=[
-            format_number(v, lang) if lbl else "" for v, lbl in zip(values, labels, strict=True)
-        ],
-        colors=colors,
-    )
-    ax.tick_params(axis="y", labelsize=8)
-    for y, name in headers:
-        # The province's name heads its block, on the row left empty for it.
-        ax.annotate(
-            name,
-            (0, y),
-            xycoords=("axes fraction", "data"),
-            xytext=(-6, 0),
-            textcoords="offset points",
-            ha="right",
-            va="center",
-            fontsize=10,
-            color="#111111",
+    from matplotlib.patches import Patch
+
+    measures = strategy_measures(strategies, by_province)
+    panels = {m: rows for m, rows in measures.items() if len(rows) > 1}
+    single = [rows[0] for m, rows in measures.items() if len(rows) == 1]
+
+    def label(row: dict[str, Any]) -> str:
+        name = province_name(row["unit"], lang)
+        what = (
+            kit.chart_text("strategies.national", lang)
+            if row["kind"] == "national"
+            else _strategy_item(row, lang)
         )
-        if y:
-            ax.axhline(y - 0.5, color="#CCCCCC", linewidth=0.6, zorder=1)
-    ax.set_title(kit.chart_text("strategies.title", lang))
+        return kit.wrap(kit.chart_text("strategies.bar", lang, name=name, item=what), lang, 44, 20)
+
+    labelled = {m: [label(r) for r in rows] for m, rows in panels.items()}
+    lines = {
+        m: sum(max(1, t.count("\n") + 1) * 0.8 + 0.4 for t in ts) for m, ts in labelled.items()
+    }
+    note = ""
+    if single:
+        items = [
+            kit.chart_text(
+                "strategies.single_item",
+                lang,
+                name=province_name(r["unit"], lang),
+                n=format_number(r["count"], lang),
+                item=_strategy_item(r, lang),
+            )
+            for r in single
+        ]
+        note = kit.wrap(kit.chart_text("strategies.single", lang, items=items), lang, 100, 48)
+    height = 1.3 + sum(0.22 * n + 0.55 for n in lines.values()) + 0.2 * (note.count("\n") + 1)
+    ratios = [n + 2.2 for n in lines.values()]
+    if note:
+        ratios.append(0.9 * (note.count("\n") + 1))
+    fig, axes = plt.subplots(
+        len(ratios),
+        1,
+        figsize=(kit.WIDTH_IN, round(height, 2)),
+        height_ratios=ratios,
+        squeeze=False,
+    )
+    cited: list[dict[str, Any]] = []
+    for ax, (measure, rows) in zip(axes[: len(panels), 0], panels.items(), strict=True):
+        colors = [kit.REFERENCE_GREY if r["kind"] == "national" else kit.palette(0) for r in rows]
+        kit.hbar(
+            ax,
+            labelled[measure],
+            [r["count"] for r in rows],
+            xlabel=kit.chart_text(f"strategies.xlabel_{measure}", lang),
+            value_labels=[format_number(r["count"], lang) for r in rows],
+            colors=colors,
+        )
+        ax.tick_params(axis="y", labelsize=8)
+        ax.set_gid(f"measure-{measure}")
+        cited.extend(r for r in rows if r["kind"] == "stated")
+    cited.extend(single)
+    handles = [Patch(color=kit.palette(0), label=kit.chart_text("strategies.stated", lang))]
+    if any(r["kind"] == "national" for rows in panels.values() for r in rows):
+        handles.append(
+            Patch(color=kit.REFERENCE_GREY, label=kit.chart_text("strategies.national_key", lang))
+        )
+    # The key above the first panel, where no bar can run into it, from the figure's left edge.
+    from matplotlib.transforms import blended_transform_factory
+
+    axes[0, 0].legend(
+        handles=handles,
+        loc="lower left",
+        bbox_to_anchor=(0.01, 1.0),
+        bbox_transform=blended_transform_factory(fig.transFigure, axes[0, 0].transAxes),
+        ncols=len(handles),
+        fontsize=7.5,
+        frameon=False,
+        borderaxespad=0.2,
+    )
+    fig.suptitle(kit.chart_text("strategies.title", lang), x=0.01, ha="left", fontsize=12)
+    if note:
+        # The counts of a measure only one province states: a line of text, not a lone bar.
+        note_ax = axes[-1, 0]
+        note_ax.set_axis_off()
+        where = blended_transform_factory(fig.transFigure, note_ax.transAxes)
+        note_ax.text(0.01, 1.0, note, fontsize=8, color="#222222", va="top", transform=where)
     cited.extend(v.records("national_clusters_by_province"))
     return kit.finish(fig, "cluster_strategy_comparison", lang, cited, save)
 
@@ -382,7 +464,25 @@ def strategy_comparison(
 
 
 def province_locator(
-    by_province: pd.DataFrame, province: Any, lang: str, save: bool = True
+    by_province: pd.DataFrame,
+    province: Any,
+    lang: str,
+    save: bool = True,
+    terms: pd.DataFrame | None = None,
+    summary: pd.DataFrame | None = None,
 ) -> Figure:
-    """Map of winning clusters per province (`by_province`) with `province` outlined."""
-    return winners_map(by_province, lang, save=save, highlight=resolve(province).adcode)
+    """The map of a province profile, with `province` outlined: the map that says something
+    about it.
+
+    A province with winners is placed on the winners map (`by_province`); for one without, that
+    map says only "none", so it is placed on the map of the terms the 2020 work reports used
+    (`terms`, `summary`; by default `views.cluster_terms()` and `views.terms_summary()`), which
+    the source gives for 29 of the 31 and, for the other two, shows that they are not listed.
+    """
+    unit = resolve(province)
+    row = by_province[by_province["adcode"] == unit.adcode]
+    if not row.empty and int(row["clusters"].iloc[0]) > 0:
+        return winners_map(by_province, lang, save=save, highlight=unit.adcode)
+    terms = v.cluster_terms() if terms is None else terms
+    summary = v.terms_summary() if summary is None else summary
+    return cluster_terms_map(terms, summary, lang, save=save, highlight=unit.adcode)

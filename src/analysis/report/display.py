@@ -58,6 +58,11 @@ table.an-table caption { caption-side: top; text-align: left; color: #1f2328;
   font-size: .9rem; padding: 0 0 .3rem; }
 table.an-table td.num, table.an-table th.num { text-align: right; white-space: nowrap; }
 table.an-table td.nowrap { white-space: nowrap; }
+/* A long table of short cells (the 31 provinces compared): tight rows, so that it fits a page. */
+table.an-table.an-compact { font-size: .76rem; line-height: 1.3; }
+table.an-table.an-compact th, table.an-table.an-compact td { padding: .12rem .4rem; }
+table.an-table tr.an-highlight td { background: #d9e6f4; border-top: 1px solid #1f2328;
+  border-bottom: 1px solid #1f2328; }
 code { font-family: inherit; word-break: break-all; font-size: .85em; }
 """.strip()
 
@@ -93,9 +98,19 @@ def show_table(
     caption: str | None = None,
     source: str | None = None,
     number_columns: Sequence[str] = (),
+    highlight_rows: Sequence[int] = (),
+    css_class: str = "an-table",
 ) -> None:
-    """Display a DataFrame as a clean HTML table with its caption and source line."""
-    markup = table_html(frame, caption=caption, source=source, number_columns=number_columns)
+    """Display a DataFrame as a clean HTML table with its caption and source line (and the rows
+    at `highlight_rows` marked, e.g. a profile's own province)."""
+    markup = table_html(
+        frame,
+        caption=caption,
+        source=source,
+        number_columns=number_columns,
+        highlight_rows=highlight_rows,
+        css_class=css_class,
+    )
     lines = [caption] if caption else []
     lines.append(frame.to_string(index=False))
     if source:

@@ -26,6 +26,8 @@ LIGHT_TEXT = "#FFFFFF"
 OUTLINE_COLOR = "#4D4D4D"  # national outline, coast, maritime line, inset frame, leader lines
 # Fills darker than this relative luminance get white labels with a dark halo.
 DARK_FILL_LUMINANCE = 0.30
+HIGHLIGHT_TEXT_FRAME = "#111111"  # the frame of the highlighted unit's label
+LABEL_ZORDER = 4.0  # above every fill, outline and highlight of the map
 MAX_LABEL_ROUNDS = 12  # rounds of pushing overlapping labels apart
 
 
@@ -50,6 +52,14 @@ def callouts() -> dict[int, _Callout]:
         ha = spec.get("ha", "left" if dx > 0 else "right")
         callouts[int(code)] = _Callout(dx, dy, ha, spec.get("va", "center"))
     return callouts
+
+
+def nudges() -> dict[int, tuple[float, float]]:
+    """Curated moves of a unit's label point, in map metres (`[nudge]` of map_layout.toml)."""
+    return {
+        int(code): (1000.0 * float(spec["dx_km"]), 1000.0 * float(spec["dy_km"]))
+        for code, spec in _label_config().get("nudge", {}).items()
+    }
 
 
 def unit_label(unit: Province, lang: str) -> str:
@@ -84,11 +94,18 @@ def draw_labels(
     lang: str,
     show_values: bool,
     value_format: str,
+    highlight: int | None = None,
 ) -> dict[int, Any]:
-    """Draw every unit's label; return them by adcode."""
+    """Draw every unit's label; return them by adcode.
+
+    The label of the `highlight` unit is framed (dark text on white in a dark box), above the
+    highlight outline: on a small unit the outline alone is hard to find, and the frame marks
+    the name without covering any other.
+    """
     from matplotlib import patheffects
 
     callouts_ = callouts()
+    moved = nudges()
     labels: dict[int, Any] = {}
     size = check_lang(lang).words["map"]["label_size"]
     for unit in all_provinces():
@@ -97,6 +114,8 @@ def draw_labels(
         if show_values and code in values:
             text = f"{text}\n{_format_value(values[code], value_format)}"
         x, y = label_points[code]
+        dx, dy = moved.get(code, (0.0, 0.0))
+        x, y = x + dx, y + dy
         callout = callouts_.get(code)
         dark_fill = code in fills and luminance(fills[code]) < DARK_FILL_LUMINANCE
         if dark_fill and callout is None:
@@ -104,11 +123,14 @@ def draw_labels(
         else:
             color, halo = DARK_TEXT, "#FFFFFF"
         effects = [patheffects.withStroke(linewidth=1.8, foreground=halo, alpha=0.85)]
+        framed = code == highlight
+        if framed:
+            color, effects = DARK_TEXT, []
         common = dict(
             fontsize=size,
             color=color,
             linespacing=1.0,
-            zorder=4,
+            zorder=LABEL_ZORDER,
             path_effects=effects,
             gid=f"label-{code}",
         )
@@ -130,6 +152,15 @@ def draw_labels(
                     shrinkB=0.0,
                 ),
                 **common,
+            )
+        if framed:
+            labels[code].set_bbox(
+                dict(
+                    boxstyle="round,pad=0.25",
+                    facecolor="white",
+                    edgecolor=HIGHLIGHT_TEXT_FRAME,
+                    linewidth=0.9,
+                )
             )
     return labels
 

@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from ..provinces import resolve
 from .lang import check_lang
 from .map_geometry import MapData, geometry_to_path, line_to_path, map_views, parts
-from .map_labels import DARK_TEXT, OUTLINE_COLOR, callouts, draw_labels, separate_labels
+from .map_labels import (
+    DARK_TEXT,
+    LABEL_ZORDER,
+    OUTLINE_COLOR,
+    callouts,
+    draw_labels,
+    separate_labels,
+)
 from .values import is_missing
 
 # What the functions below import when first called: a report kernel imports these ahead of
@@ -53,9 +60,15 @@ NO_DATA_HATCH_PATTERN = "/////"
 REFERENCE_FACE = "#E4E4E4"  # fill of every unit when no values are given (locator map)
 HIGHLIGHT_COLOR = "#111111"
 HIGHLIGHT_MIN_AREA_M2 = 500e6  # parts smaller than 500 km² get a thin highlight outline
+SMALL_UNIT_AREA_M2 = 20_000e6  # units under 20,000 km² (Beijing, Tianjin, Shanghai): thin outline
+HIGHLIGHT_ZORDER = LABEL_ZORDER - 1.0  # above the fills and the outline (2.5), below the labels
 DISCRETE_MAX_CLASSES = 12  # integer data with at most this many classes get a stepped colorbar
+MAX_COUNT_CLASSES = 6  # counts (integers from 0): at most six classes above the zero class
+ZERO_CLASS_FACE = "#F1EFE8"  # the "0" class: pale and warm, unlike the ramp and the no-data grey
+CLASS_RAMP = (0.3, 1.0)  # the part of the sequential ramp the classes above 0 are spread over
 
 Kind = Literal["numeric", "categorical"]
+Class = tuple[int, int]  # a class of counts, lo and hi inclusive
 
 
 def map_text(lang: str) -> dict[str, str]:
@@ -86,6 +99,58 @@ def _resolve_values(values: Any) -> dict[int, Any]:
         if not is_missing(value):
             resolved[unit.adcode] = value
     return resolved
+
+
+def count_classes(values: list[float], max_classes: int = MAX_COUNT_CLASSES) -> list[Class]:
+    """The classes of a map of counts: 0 alone, then one class per value present when at most
+    `max_classes` values are, else `max_classes` ranges holding equally many distinct values
+    (give or take one).
+
+    A class is `(lo, hi)`, both inclusive. Classes by the values present (not equal steps of
+    the range) keep each class visibly different from the next one whatever the spread.
+    """
+    present = sorted({int(v) for v in values})
+    classes: list[Class] = [(0, 0)] if present and present[0] == 0 else []
+    positive = [v for v in present if v > 0]
+    if len(positive) <= max_classes:
+        return classes + [(v, v) for v in positive]
+    # As even as possible: the first len % max_classes classes hold one value more.
+    size, extra = divmod(len(positive), max_classes)
+    start = 0
+    for i in range(max_classes):
+        group = positive[start : start + size + (1 if i < extra else 0)]
+        start += len(group)
+        classes.append((group[0], group[-1]))
+    return classes
+
+
+def class_colors(classes: list[Class], colormap: Colormap) -> dict[Class, str]:
+    """Fill per class: 0 in a pale neutral of its own, the others evenly spread over the
+    darker part of the ramp (its lightest tints are too close to the "0" fill and to white)."""
+    from matplotlib.colors import to_hex
+
+    positive = [c for c in classes if c[1] > 0]
+    steps = len(positive)
+    out: dict[Class, str] = {}
+    for c in classes:
+        if c[1] == 0:
+            out[c] = ZERO_CLASS_FACE
+        else:
+            i = positive.index(c)
+            where = (
+                1.0
+                if steps == 1
+                else CLASS_RAMP[0] + (CLASS_RAMP[1] - CLASS_RAMP[0]) * i / (steps - 1)
+            )
+            out[c] = to_hex(colormap(where))
+    return out
+
+
+def class_label(c: Class, zero_label: str | None) -> str:
+    """The legend text of a class: "3", "5–6", or the name of the zero class."""
+    if c[1] == 0:
+        return zero_label or "0"
+    return str(c[0]) if c[0] == c[1] else f"{c[0]}–{c[1]}"
 
 
 def _unit_colors(
@@ -123,6 +188,14 @@ def _unit_colors(
         if hi <= lo:
             hi = lo + 1.0
         integral = all(v.is_integer() for v in numbers_.values()) and float(lo).is_integer()
+        if integral and lo >= 0 and numbers_ and vmin is None and vmax is None:
+            # Counts: discrete classes with a swatch each, so that 0 and 1 (or 7 and 8) never
+            # read as shades of one colour, and 0 ("no winner") is a class of its own.
+            classes = count_classes(sorted(set(numbers_.values())))
+            class_fills = class_colors(classes, colormap)
+            of_value = {v: c for c in classes for v in range(c[0], c[1] + 1)}
+            fills = {code: class_fills[of_value[int(v)]] for code, v in numbers_.items()}
+            return fills, {"classes": class_fills}
         if integral and hi - lo + 1 <= DISCRETE_MAX_CLASSES:
             # Counts: one colour step per integer, ticks in the middle of each step.
             boundaries = np.arange(lo - 0.5, math.floor(hi) + 1.0, 1.0)
@@ -213,14 +286,24 @@ def _draw_units(
 
 
 def _draw_highlight(ax: Axes, data: MapData, code: int, scale: float, gid: str) -> None:
-    """A thick outline round the unit; islets get a thin one, or they would become blobs."""
+    """An outline round the unit, on a white halo so that it shows on the darkest fills too,
+    always under the labels (`HIGHLIGHT_ZORDER`), so that it never hides a name.
+
+    A unit too small for a thick outline (Shanghai, Beijing; `SMALL_UNIT_AREA_M2`) gets a thin
+    one: a thick line round a few square millimetres of map is a blob that covers its
+    neighbours' names; its framed label (`map_labels.draw_labels`) says which unit it is.
+    Islets get a thin outline, or they would become blobs too.
+    """
     import shapely
     from matplotlib.patches import PathPatch
 
-    pieces = parts(data.units[code], "Polygon")
+    geometry = data.units[code]
+    small_unit = geometry.area < SMALL_UNIT_AREA_M2
+    pieces = parts(geometry, "Polygon")
     large = [p for p in pieces if p.area >= HIGHLIGHT_MIN_AREA_M2]
     small = [p for p in pieces if p.area < HIGHLIGHT_MIN_AREA_M2]
-    for suffix, group, width in (("", large, 1.6), ("-islets", small, 0.6)):
+    main_width = 0.8 if small_unit else 1.6
+    for suffix, group, width in (("", large, main_width), ("-islets", small, 0.6)):
         if not group:
             continue
         patch = PathPatch(
@@ -229,10 +312,18 @@ def _draw_highlight(ax: Axes, data: MapData, code: int, scale: float, gid: str) 
             edgecolor=HIGHLIGHT_COLOR,
             linewidth=width * scale,
             joinstyle="round",
-            zorder=3,
+            zorder=HIGHLIGHT_ZORDER,
         )
+        patch.set_path_effects(_halo(width * scale))
         patch.set_gid(gid + suffix)
         ax.add_artist(patch)
+
+
+def _halo(width: float) -> list[Any]:
+    """A white stroke under a line of `width` points, one point wider on each side."""
+    from matplotlib import patheffects
+
+    return [patheffects.Stroke(linewidth=width + 2.0, foreground="white"), patheffects.Normal()]
 
 
 def _draw_legend(
@@ -243,6 +334,7 @@ def _draw_legend(
     words: dict[str, str],
     legend_title: str | None,
     show_no_data: bool,
+    zero_label: str | None = None,
 ) -> None:
     from matplotlib.cm import ScalarMappable
     from matplotlib.patches import Patch
@@ -255,6 +347,35 @@ def _draw_legend(
         label=words["no_data"],
     )
     fig = ax.get_figure()
+    if "classes" in legend:
+        swatches = [
+            Patch(
+                facecolor=color,
+                edgecolor=NO_DATA_BORDER if c[1] == 0 else "none",
+                linewidth=0.4,
+                label=class_label(c, zero_label),
+            )
+            for c, color in legend["classes"].items()
+        ]
+        if show_no_data:
+            swatches.append(no_data)
+        box = ax.legend(
+            handles=swatches,
+            title=legend_title,
+            loc="lower left",
+            bbox_to_anchor=(0.01, 0.02),
+            fontsize=7.5,
+            title_fontsize=8,
+            handlelength=1.6,
+            handleheight=1.1,
+            ncols=2 if len(swatches) > 4 else 1,
+            alignment="left",
+            borderaxespad=0.0,
+            columnspacing=1.2,
+            frameon=False,
+        )
+        box.set_gid("legend")
+        return
     if kind == "numeric":
         cax = ax.inset_axes([0.02, 0.05, 0.26, 0.028])
         cax.set_gid("colorbar")
@@ -378,11 +499,14 @@ def province_map(
     vmax: float | None = None,
     colors: Mapping[Any, str] | None = None,
     geometry: gpd.GeoDataFrame | None = None,
+    zero_label: str | None = None,
 ) -> Figure:
     """Draw a choropleth of China's 34 province-level units and return its Figure.
 
     `values` maps units (adcode or any name `analysis.provinces.resolve` accepts) to numbers
-    (`kind="numeric"`: sequential colours and a colorbar titled `legend_title`, e.g. the unit) or
+    (`kind="numeric"`: sequential colours and a colorbar titled `legend_title`, e.g. the unit;
+    counts, whole numbers from 0 with no `vmin`/`vmax`, get discrete classes with a swatch each
+    and 0 as a class of its own named `zero_label`) or
     to category labels (`kind="categorical"`: the house palette or `colors`, and a legend).
     Units absent from `values` (or missing: None, NaN, pd.NA) are hatched grey "no data";
     `values=None` gives every unit a neutral fill (a locator map for `highlight`). `lang` picks
@@ -424,6 +548,7 @@ def province_map(
         lang=lang,
         show_values=show_values,
         value_format=value_format,
+        highlight=highlight_code,
     )
     if not reference:
         _draw_legend(
@@ -433,6 +558,7 @@ def province_map(
             words=words,
             legend_title=legend_title,
             show_no_data=len(fills) < len(data.units),
+            zero_label=zero_label,
         )
     if title:
         ax.set_title(title, loc="left")

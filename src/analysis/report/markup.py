@@ -64,11 +64,14 @@ def table_html(
     source: str | None = None,
     number_columns: Sequence[str] = (),
     css_class: str = "an-table",
+    highlight_rows: Sequence[int] = (),
 ) -> str:
     """A clean HTML table: header from the column names, no index, optional caption and source.
 
-    Cells are escaped; `number_columns` are right-aligned. The DataFrame is printed as given,
-    so format numbers (e.g. with `formatting.format_value`) before calling.
+    Cells are escaped; `number_columns` are right-aligned; the rows at `highlight_rows`
+    (positions) are marked by more than colour: class `an-highlight`, `aria-current`, and
+    their cells in <strong>. The DataFrame is printed as given, so format numbers (e.g. with
+    `formatting.format_value`) before calling.
     """
     num = ' class="num"'
     head = "".join(
@@ -76,12 +79,15 @@ def table_html(
         for c in frame.columns
     )
     body_rows = []
-    for record in frame.itertuples(index=False, name=None):
+    marked = set(highlight_rows)
+    for i, record in enumerate(frame.itertuples(index=False, name=None)):
         cells = []
         for column, value in zip(frame.columns, record, strict=True):
             shown = "" if is_missing(value) else str(value)
-            cells.append(f"<td{_cell_class(shown, column in number_columns)}>{escape(shown)}</td>")
-        body_rows.append(f"<tr>{''.join(cells)}</tr>")
+            text = f"<strong>{escape(shown)}</strong>" if i in marked else escape(shown)
+            cells.append(f"<td{_cell_class(shown, column in number_columns)}>{text}</td>")
+        attrs = ' class="an-highlight" aria-current="true"' if i in marked else ""
+        body_rows.append(f"<tr{attrs}>{''.join(cells)}</tr>")
     cap = f"<caption>{escape(caption)}</caption>" if caption else ""
     foot = caption_html(source) if source else ""
     return (

@@ -13,8 +13,17 @@ from typing import TYPE_CHECKING, Any
 from . import views as v
 from .citations import last_heading, source_caption
 from .formatting import format_month, format_number, join_names
-from .labels import indicator_label, label, province_name, row_label, with_original, words
+from .labels import (
+    indicator_label,
+    label,
+    province_name,
+    region_name,
+    row_label,
+    with_original,
+    words,
+)
 from .lang import check_lang
+from .markup import table_html
 from .render import render_inline
 from .values import Fact
 
@@ -169,6 +178,67 @@ def province_sentences(profile: v.ProvinceProfile, lang: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 # AMOLED
 # --------------------------------------------------------------------------------------------
+
+
+def province_comparison(
+    comparison: pd.DataFrame, lang: str, highlight: Any = None
+) -> dict[str, Any]:
+    """The 31 mainland provinces compared (`views.province_comparison()`), with the row of
+    `highlight` (a province profile's own) marked: `highlight_rows` gives it a class, ARIA
+    and bold type, so that it stands out without colour too. Rank only where there are winners:
+    the provinces without one share the last rank, which says nothing more than "0"."""
+    from ..provinces import resolve
+
+    common = check_lang(lang).words["common"]
+    target = resolve(highlight).adcode if highlight is not None else None
+    rows, marked = [], []
+    for i, r in enumerate(comparison.to_dict("records")):
+        term = label(r["term_zh"], lang, r["term_en"]) if r["named"] else common["no_term"]
+        rows.append(
+            {
+                "rank": _num(r["rank"], lang) if r["clusters"] > 0 else "—",
+                "province": province_name(int(r["adcode"]), lang),
+                "region": region_name(r["region_zh"], lang),
+                "clusters": _num(r["clusters"], lang),
+                "term": term,
+                "strategy": common["yes"] if r["strategy"] else common["no"],
+            }
+        )
+        if int(r["adcode"]) == target:
+            marked.append(i)
+    columns = ["rank", "province", "region", "clusters", "term", "strategy"]
+    view = _view(
+        _frame(rows, columns, lang),
+        _caption("comparison", lang, n=len(rows)),
+        [*(row for name in v.PROVINCE_TABLES for row in v.records(name))],
+        lang,
+        ("rank", "clusters"),
+    )
+    return {**view, "highlight_rows": tuple(marked), "css_class": "an-table an-compact"}
+
+
+def comparison_html(lang: str) -> str:
+    """The comparison of the 31 provinces as an HTML table (for the index page)."""
+    return table_html(**province_comparison(v.province_comparison(), lang))
+
+
+# Tables the index page shows under a report's links, by report name: the profiles' section
+# gets the one-table comparison of all 31 (issue 11).
+INDEX_TABLES = {"province_profile": comparison_html}
+
+
+def index_tables(report: str, langs: list[str]) -> str:
+    """The HTML of the tables the index shows under `report`, one per language of `langs`
+    (marked with its `lang` when it is not the page's Chinese); "" for a report with none."""
+    make = INDEX_TABLES.get(report)
+    if make is None:
+        return ""
+    parts = []
+    for code in langs:
+        lang = check_lang(code)
+        attr = "" if lang.is_source else f' lang="{lang.html}"'
+        parts.append(f'<div class="index-table"{attr}>{make(lang)}</div>')
+    return "\n".join(parts)
 
 
 def amoled_indicators(indicators: pd.DataFrame, lang: str) -> dict[str, Any]:

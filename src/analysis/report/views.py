@@ -427,6 +427,32 @@ def _profile(adcode: int) -> ProvinceProfile:
     )
 
 
+def province_comparison(
+    by_province: pd.DataFrame | None = None,
+    terms: pd.DataFrame | None = None,
+    strategies_: list[dict[str, Any]] | None = None,
+) -> pd.DataFrame:
+    """The 31 mainland provinces side by side: winners, rank, region, term and strategy.
+
+    One row per province in the order of `by_province` (`winners_by_province()`: most winners
+    first, ties by adcode), joined with its 2020 work-report term (`terms`, `cluster_terms()`;
+    `named` False where the text lists none) and whether the text describes a strategy of its
+    own (`strategies_`, `strategies()`). Every argument defaults to the fact tables' view.
+    """
+    winners = winners_by_province() if by_province is None else by_province
+    terms = cluster_terms() if terms is None else terms
+    described = {s["adcode"] for s in (strategies() if strategies_ is None else strategies_)}
+    by_code = {int(r["adcode"]): r for r in terms.to_dict("records")}
+    frame = winners[
+        ["adcode", "province_zh", "province_en", "clusters", "rank", "region_zh", "region_en"]
+    ].copy()
+    for column in ("term_zh", "term_en"):
+        frame[column] = [by_code[int(c)][column] for c in frame["adcode"]]
+    frame["named"] = [bool(by_code[int(c)]["named"]) for c in frame["adcode"]]
+    frame["strategy"] = [int(c) in described for c in frame["adcode"]]
+    return frame.reset_index(drop=True)
+
+
 # --------------------------------------------------------------------------------------------
 # AMOLED
 # --------------------------------------------------------------------------------------------
