@@ -266,7 +266,8 @@ def _readme(base: FactBase, sources: list[dict[str, str]]) -> list[tuple[str, st
             "Units",
             "Amounts in 100m_yuan are 亿元 (100 million yuan); percent values are 0-100; "
             "qualifier says whether the text gives an exact figure (equal) or a bound "
-            "(more_than for 超过, at_least for 以上, which includes the number, less_than for 不足...).",
+            "(more_than for 超过, at_least for 以上, which includes the number, "
+            "less_than for 不足...).",
         ),
         (
             "Checks",

@@ -114,8 +114,9 @@ def _indicator_columns(scopes: str) -> tuple[Column, ...]:
         Column(
             "qualifier",
             "string",
-            "How the text qualifies the figure: equal, more_than (超过), less_than (不足), at_least "
-            "(以上, which includes the number), approximately (近/约), order_of_magnitude (数十/上百).",
+            "How the text qualifies the figure: equal, more_than (超过), less_than (不足), "
+            "at_least (以上, which includes the number), approximately (近/约), "
+            "order_of_magnitude (数十/上百).",
             enum=QUALIFIERS,
         ),
         Column(
@@ -585,9 +586,10 @@ QUANTITIES_TABLE = Table(
         Column(
             "qualifier",
             "string",
-            "equal, more_than (超过/突破/多/余), less_than (不足), approximately (约/近/左右/上下), "
-            "at_least (至少/以上), at_most (最多/以下/以内), order_of_magnitude (数十/上百), range, "
-            "as_of (截至). 以上/以下/以内 include the number (民法典 art. 1259).",
+            "equal, more_than (超过/突破/多/余), less_than (不足), "
+            "approximately (约/近/左右/上下), at_least (至少/以上), at_most (最多/以下/以内), "
+            "order_of_magnitude (数十/上百), range, as_of (截至). 以上/以下/以内 include "
+            "the number (民法典 art. 1259).",
             enum=QUALIFIERS,
         ),
         Column("qualifier_word", "string", "The word that gave the qualifier.", nullable=True),
