@@ -37,6 +37,7 @@ from .punctuation import (
     HALF_TO_FULL,
     STOPS,
     fullwidth_positions,
+    is_han,
     is_terminated,
     split_sentences,
 )
@@ -144,72 +145,180 @@ def _section_start(units: Sequence[Unit], end: int) -> int | None:
     return None
 
 
+def _next_index(units: Sequence[Unit], i: int, step: int = 1) -> int | None:
+    """Index of the nearest unit before (step -1) or after (step 1) `i` that is not page
+    furniture (a running head or page number printed inside the text flow), or None."""
+    j = i + step
+    while 0 <= j < len(units):
+        if units[j].role != FURNITURE_ROLE:
+            return j
+        j += step
+    return None
+
+
+class TextEvidence:
+    """What the document itself says about how its sentences begin and its words run on.
+
+    Character bigrams and trigrams counted inside each paragraph (never across one, so a
+    junction proposed between two paragraphs is not counted as its own evidence), and the
+    first two characters of every sentence. This is the only "language model" the detectors
+    use: the text under repair, nothing of any particular source.
+    """
+
+    def __init__(self, units: Sequence[Unit]) -> None:
+        counts: dict[str, int] = {}
+        starts: dict[str, int] = {}
+        for u in units:
+            if u.role in ("byline", FURNITURE_ROLE):
+                continue
+            t = u.text.text
+            for n in (2, 3):
+                for k in range(len(t) - n + 1):
+                    g = t[k : k + n]
+                    counts[g] = counts.get(g, 0) + 1
+            for s, _e in split_sentences(t):
+                g = t[s : s + 2]
+                starts[g] = starts.get(g, 0) + 1
+        self.counts = counts
+        self.starts = starts
+
+    def count(self, gram: str) -> int:
+        """How often `gram` occurs inside the paragraphs of the text."""
+        return self.counts.get(gram, 0) if gram else 0
+
+    def continuation_score(self, end: str, start: str) -> int:
+        """How strongly the paragraph beginning `start` reads as the rest of the sentence that
+        the paragraph ending `end` leaves open.
+
+        +3 when `start` visibly begins inside a sentence (`starts_mid_sentence`); +1 for each
+        of the junction's bigram and two trigrams that occur elsewhere inside the text (a word
+        or phrase of the text runs across the break); -1 when `start` begins the way at least
+        two of the text's sentences begin (it reads as a sentence start).
+        """
+        end, start = end.rstrip(), start.lstrip()
+        if not end or not start:
+            return 0
+        score = 3 if starts_mid_sentence(start) else 0
+        score += self.count(end[-1] + start[0]) > 0
+        score += len(end) > 1 and self.count(end[-2:] + start[0]) > 0
+        score += len(start) > 1 and self.count(end[-1] + start[:2]) > 0
+        if self.starts.get(start[:2], 0) >= 2:
+            score -= 1
+        return score
+
+
+# A displaced fragment is paired with its continuation only on this much evidence: a visible
+# mid-sentence start, or two of the three junction n-grams occurring elsewhere in the text.
+CONTINUATION_MIN_SCORE = 2
+
+
 def detect_reading_order(units: Sequence[Unit], source: str) -> list[Proposal]:
-    """Propose moving a displaced section back before the paragraph that continues it."""
-    dangling = [
-        i
-        for i, u in enumerate(units)
-        if is_open(u) and (i + 1 == len(units) or units[i + 1].role in HEADING_ROLES)
-    ]
-    orphans = [
-        i
-        for i, u in enumerate(units)
-        if u.role == "body"
-        and starts_mid_sentence(u.text.text)
-        and not (i > 0 and is_open(units[i - 1]))
-    ]
+    """Propose moving a displaced section back before the paragraph that continues it.
+
+    A *dangling* paragraph stops mid-sentence and is followed by a heading, a title or the end
+    of the file, so nothing printed after it continues it. An *orphan* is a body paragraph that
+    follows a complete paragraph (or a heading) and reads as the rest of a sentence. Each
+    dangling paragraph, in reading order, is paired with the orphan anywhere in the file —
+    before or after it, in its article or another — that continues it best
+    (`TextEvidence.continuation_score`, at least CONTINUATION_MIN_SCORE; on a tie the nearer
+    one). The section that ends in the dangling paragraph (from its nearest heading; the
+    paragraph alone when it is in an article's preamble) is proposed to move to just before
+    the orphan; the join detector then joins the two.
+    """
+    dangling = []
+    for i, u in enumerate(units):
+        if not is_open(u):
+            continue
+        nxt = _next_index(units, i)
+        if nxt is None or units[nxt].role in HEADING_ROLES:
+            dangling.append(i)
+    if not dangling:
+        return []
+    orphans = []
+    for i, u in enumerate(units):
+        if u.role != "body":
+            continue
+        prev = _next_index(units, i, -1)
+        if prev is not None and is_open(units[prev]):
+            continue
+        orphans.append(i)
+    evidence = TextEvidence(units)
     proposals = []
-    for d, o in zip(dangling, orphans, strict=False):
+    used: set[int] = set()
+    for d in dangling:
         start = _section_start(units, d)
         if start is None:
             start = d
-        if start <= o <= d:
+        end_text = units[d].text.text
+        best: tuple[int, int, int] | None = None  # (score, -distance, index)
+        for o in orphans:
+            if o in used or start <= o <= d:
+                continue
+            score = evidence.continuation_score(end_text, units[o].text.text)
+            key = (score, -abs(o - d), o)
+            if score >= CONTINUATION_MIN_SCORE and (best is None or key > best):
+                best = key
+        if best is None:
             continue
-        moved = units[start : d + 1]
-        dangling_text = units[d].text.text
-        orphan_text = units[o].text.text
-        before_o = units[o - 1].first.number if o > 0 else None
-        proposals.append(
-            Proposal(
-                id=proposal_id("move", source, [units[d].first.key, units[o].first.key]),
-                kind="reading_order",
-                detector="detect_reading_order",
-                blocks=tuple(u.first.number for u in moved) + (units[o].first.number,),
-                summary=(
-                    f"move blocks {moved[0].first.number}-{moved[-1].first.number} "
-                    f"(“{_excerpt(moved[0].text.text)}” … “{_excerpt(dangling_text, tail=True)}”) "
-                    f"to before block {units[o].first.number} (“{_excerpt(orphan_text)}”)"
-                ),
-                reason=(
-                    f"block {units[d].first.number} stops mid-sentence and is followed by "
-                    f"{'the end of the file' if d + 1 == len(units) else 'a heading'}; block "
-                    f"{units[o].first.number} begins mid-sentence after a complete paragraph; "
-                    f"the section holding the unfinished sentence was printed away from where "
-                    f"it continues"
-                ),
-                before=(
-                    f"{len(moved)} blocks printed after block {units[start - 1].first.number}"
-                    if start > 0
-                    else f"{len(moved)} blocks at the start"
-                ),
-                after=(
-                    f"placed after block {before_o} and before block {units[o].first.number}"
-                    if before_o is not None
-                    else f"placed before block {units[o].first.number}"
-                ),
-            )
-        )
+        o = best[2]
+        used.add(o)
+        proposals.append(_move_proposal(units, source, start, d, o, best[0]))
     return proposals
 
 
+def _move_proposal(
+    units: Sequence[Unit], source: str, start: int, d: int, o: int, score: int
+) -> Proposal:
+    moved = units[start : d + 1]
+    dangling_text = units[d].text.text
+    orphan_text = units[o].text.text
+    before_o = units[o - 1].first.number if o > 0 else None
+    nxt = _next_index(units, d)
+    return Proposal(
+        id=proposal_id("move", source, [units[d].first.key, units[o].first.key]),
+        kind="reading_order",
+        detector="detect_reading_order",
+        blocks=tuple(u.first.number for u in moved) + (units[o].first.number,),
+        summary=(
+            f"move blocks {moved[0].first.number}-{moved[-1].first.number} "
+            f"(“{_excerpt(moved[0].text.text)}” … “{_excerpt(dangling_text, tail=True)}”) "
+            f"to before block {units[o].first.number} (“{_excerpt(orphan_text)}”)"
+        ),
+        reason=(
+            f"block {units[d].first.number} stops mid-sentence and is followed by "
+            f"{'the end of the file' if nxt is None else 'a heading'}; block "
+            f"{units[o].first.number} begins mid-sentence after a complete paragraph; "
+            f"the section holding the unfinished sentence was printed away from where "
+            f"it continues"
+        ),
+        before=(
+            f"{len(moved)} blocks printed after block {units[start - 1].first.number}"
+            if start > 0
+            else f"{len(moved)} blocks at the start"
+        ),
+        after=(
+            f"placed after block {before_o} and before block {units[o].first.number}"
+            if before_o is not None
+            else f"placed before block {units[o].first.number}"
+        ),
+        score=float(score),
+    )
+
+
 def detect_page_break_joins(units: Sequence[Unit], source: str) -> list[Proposal]:
-    """Propose joining each paragraph that stops mid-sentence with the body paragraph after it."""
+    """Propose joining each paragraph that stops mid-sentence with the body paragraph after it
+    (across page furniture printed between them)."""
     proposals = []
     for i in range(len(units) - 1):
-        a, b = units[i], units[i + 1]
-        if not (is_open(a) and b.role == "body"):
+        a = units[i]
+        if not is_open(a):
             continue
+        j = _next_index(units, i)
+        if j is None or units[j].role != "body":
+            continue
+        b = units[j]
         a_text, b_text = a.text.text, b.text.text
+        across = [units[k].first.number for k in range(i + 1, j)]
         proposals.append(
             Proposal(
                 id=proposal_id("join", source, [a.blocks[-1].key, b.first.key]),
@@ -219,6 +328,11 @@ def detect_page_break_joins(units: Sequence[Unit], source: str) -> list[Proposal
                 summary=(
                     f"join block {a.blocks[-1].number} “{_excerpt(a_text, tail=True)}” with "
                     f"block {b.first.number} “{_excerpt(b_text)}”"
+                    + (
+                        f" across page furniture (block {', '.join(map(str, across))})"
+                        if across
+                        else ""
+                    )
                 ),
                 reason=(
                     "the paragraph ends without a sentence stop and the next paragraph "
@@ -226,6 +340,60 @@ def detect_page_break_joins(units: Sequence[Unit], source: str) -> list[Proposal
                 ),
                 before=f"{_excerpt(a_text, tail=True)}¶{_excerpt(b_text)}",
                 after=f"{_excerpt(a_text, tail=True)}{_excerpt(b_text)}",
+            )
+        )
+    return proposals
+
+
+# Page furniture: a running head, a page number or a date line printed where a page breaks.
+FURNITURE_ROLE = "furniture"
+FURNITURE_MAX_CHARS = 40
+_PAGE_NUMBER_RE = re.compile(r"[\s\-—–·|]*(?:第\s*)?\d{1,4}\s*[版页]?[\s\-—–·|]*")
+_SENTENCE_MARKS = frozenset("，,、；;。！？!?：:“”")
+
+
+def is_furniture_text(text: str) -> bool:
+    """A short line without sentence or clause punctuation (what page furniture looks like)."""
+    return (
+        0 < len(text) <= FURNITURE_MAX_CHARS
+        and not any(c in _SENTENCE_MARKS for c in text)
+        and not is_sentence_like(text)
+    )
+
+
+def detect_page_furniture(units: Sequence[Unit], source: str) -> list[Proposal]:
+    """Propose role `furniture` for page numbers and running heads printed in the text flow.
+
+    A body line is page furniture when it is only a page number ("— 12 —", "第3版"), or when
+    it looks like furniture (short, no sentence or clause punctuation) and stands where a
+    page breaks inside a sentence: after a paragraph that stops mid-sentence and before a
+    body paragraph. Furniture is kept (with its role) but skipped by the joins and left out
+    of fact extraction.
+    """
+    proposals = []
+    for i, u in enumerate(units):
+        text = u.text.text
+        if u.role != "body" or not is_furniture_text(text):
+            continue
+        page_number = _PAGE_NUMBER_RE.fullmatch(text) is not None
+        between = 0 < i < len(units) - 1 and is_open(units[i - 1]) and units[i + 1].role == "body"
+        if not (page_number or between):
+            continue
+        proposals.append(
+            Proposal(
+                id=proposal_id("furn", source, [u.first.key]),
+                kind="page_furniture",
+                detector="detect_page_furniture",
+                blocks=(u.first.number,),
+                summary=f"block {u.first.number} “{text}” is page furniture, not text",
+                reason=(
+                    "a page number"
+                    if page_number
+                    else "a short line without punctuation printed inside a sentence that "
+                    "runs on from the paragraph before it to the one after it"
+                ),
+                before="body",
+                after=FURNITURE_ROLE,
             )
         )
     return proposals
@@ -379,6 +547,72 @@ def detect_punctuation(units: Sequence[Unit], source: str) -> list[Proposal]:
                     before=chars,
                     after="".join(HALF_TO_FULL[c] for c in chars),
                     positions=tuple(clean_positions),
+                )
+            )
+    return proposals
+
+
+# Characters that Chinese doubles as a word of its own (常常, 渐渐, 层层, 一一 ...): a doubled
+# one of these is language, not damage. Any other doubled character the text never doubles
+# elsewhere is proposed, unless the two halves read as two words of the text meeting.
+REDUPLICATING = frozenset(
+    "常渐纷频屡往仅刚稍人个年日月天层步处事时家户种样条件一多大深高默悄紧牢稳久明好点"
+    "滴方面片串星形色兢业岁代世辈"
+)
+
+
+def detect_doubled_chars(units: Sequence[Unit], source: str) -> list[Proposal]:
+    """Propose removing a character printed twice ("产产业"), one proposal per occurrence.
+
+    Evidence from the text: the doubled pair occurs nowhere else in it, and the character is
+    not one Chinese doubles as a word (REDUPLICATING). Two words meeting ("信息化部" +
+    "部分") are told apart by the text too: when the character before and the character after
+    each form a pair with it that recurs elsewhere, but the single-character reading never
+    occurs, the doubling is taken as two words and not proposed.
+    """
+    evidence: TextEvidence | None = None
+    proposals = []
+    for unit in units:
+        text = unit.text.text
+        for i in range(len(text) - 1):
+            x = text[i]
+            if x != text[i + 1] or x in REDUPLICATING or not is_han(x):
+                continue
+            if evidence is None:
+                evidence = TextEvidence(units)
+            if evidence.count(x + x) > 1:
+                continue
+            a = text[i - 1] if i else ""
+            b = text[i + 2] if i + 2 < len(text) else ""
+            if (
+                a
+                and b
+                and evidence.count(a + x) >= 2
+                and evidence.count(x + b) >= 2
+                and evidence.count(a + x + b) == 0
+            ):
+                continue
+            (block,) = unit.text.blocks_at([i + 1])
+            raw_block = next(bl for bl in unit.blocks if bl.number == block)
+            (raw_start, _), (_, raw_end) = unit.text.raw_char_spans([i, i + 1])
+            proposals.append(
+                Proposal(
+                    id=proposal_id(
+                        "dup", source, [raw_block.key, str(raw_start - raw_block.start)]
+                    ),
+                    kind="doubled_char",
+                    detector="detect_doubled_chars",
+                    blocks=(block,),
+                    summary=(
+                        f"block {block}: “{x}{x}” printed twice in “{text[max(0, i - 8) : i + 10]}”"
+                    ),
+                    reason=(
+                        f"“{x}{x}” occurs nowhere else in the text and {x} is not doubled as "
+                        f"a word; “{a}{x}{b}” reads without the repeat"
+                    ),
+                    before=x + x,
+                    after=x,
+                    positions=(i,),
                 )
             )
     return proposals
