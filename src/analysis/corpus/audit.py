@@ -32,8 +32,8 @@ STAGE_ORDER = (
     "page_furniture",
     "reading_order",
     "page_break_join",
-    "pull_quote",
     "doubled_char",
+    "pull_quote",
     "punctuation",
 )
 

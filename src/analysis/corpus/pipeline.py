@@ -5,8 +5,8 @@ and accepted repairs in stage order, articles and sections, sentences) → save 
 data/processed/, swapped in together with the folder's other files, only when every input is
 valid; see analysis.io).
 
-Stage order: errata → page furniture → reading order → page-break joins → pull quotes →
-doubled characters → punctuation. Each detector sees the text after the accepted repairs of the
+Stage order: errata → page furniture → reading order → page-break joins → doubled characters
+→ pull quotes → punctuation. Each detector sees the text after the accepted repairs of the
 stages before it.
 """
 
@@ -291,14 +291,6 @@ def process_source(
         units = _merge_joined(units, continues)
 
     owner = _owner(units)
-    for p in detect_pull_quotes(units, source):
-        decision = decide(p)
-        proposals.append((p, decision))
-        pending.append(_proposal_entry(p, decision, _block_spans(blocks, p.blocks)))
-        if decision == "accept":
-            units[owner[p.blocks[0]]].role = "pull_quote"
-
-    owner = _owner(units)
     doubled: dict[int, list[int]] = {}
     for p in detect_doubled_chars(units, source):
         decision = decide(p)
@@ -314,6 +306,14 @@ def process_source(
         unit = units[idx]
         for pos in sorted(positions, reverse=True):
             unit.text = unit.text.replace(pos, pos + 2, unit.text.text[pos])
+
+    owner = _owner(units)
+    for p in detect_pull_quotes(units, source):
+        decision = decide(p)
+        proposals.append((p, decision))
+        pending.append(_proposal_entry(p, decision, _block_spans(blocks, p.blocks)))
+        if decision == "accept":
+            units[owner[p.blocks[0]]].role = "pull_quote"
 
     owner = _owner(units)
     accepted_positions: dict[int, list[int]] = {}
