@@ -493,17 +493,21 @@ def csv_text(columns: tuple[str, ...], rows: list) -> str:
     return "\n".join(lines)
 
 
-def render(strict: bool = False, raw_dir: Path = RAW) -> tuple[Summary, dict[str, bytes]]:
+def render(
+    strict: bool = False, raw_dir: Path = RAW, decide: Decide | None = None
+) -> tuple[Summary, dict[str, bytes]]:
     """Build the clean corpus from `raw_dir`; return the summary and the four files as bytes.
 
     The files are empty (nothing to write) when strict mode fails: a proposal is undecided or
-    a decision matches no proposal. Bad input raises InputError.
+    a decision matches no proposal. Bad input raises InputError. `decide` replaces the
+    reviewed decisions (`analysis add-source` previews a new source with its undecided
+    proposals accepted).
     """
     raw_dir = Path(raw_dir)
     origins = load_origins(raw_dir)
     errata = load_errata(raw_dir, {o.file for o in origins})
     decisions = load_decisions(raw_dir)
-    decide = decide_from(decisions)
+    decide = decide or decide_from(decisions)
     errata_name = relative(raw_dir / ERRATA_FILE)
     results = []
     for origin in origins:
