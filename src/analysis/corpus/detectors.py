@@ -6,15 +6,25 @@ the raw text of the blocks involved, so it stays the same from run to run, does 
 which other proposals were accepted, and survives a change elsewhere in the source. The
 pipeline applies a proposal only when the reviewed decisions file accepts it.
 
-Detectors (run in this order, each on the result of the accepted proposals before it):
+Detectors (run in this order, each on the result of the accepted proposals before it). None
+knows a string of any source: the evidence is punctuation, the text's own character n-grams
+(`TextEvidence`) and its layout.
 
-- `detect_reading_order`: a fragment printed away from its section. A body paragraph that
-  begins mid-sentence with no unterminated paragraph before it (an orphan) is matched with an
-  unterminated paragraph that is followed by a heading or the end of the file (a dangling end),
-  paired in order of appearance; the section that ends in the dangling paragraph (from its
-  nearest heading) is moved to just before the orphan, and the join detector then joins them.
+- `detect_page_furniture`: a page number ("— 12 —", "第3版") or running head printed in the
+  text flow: a short line without punctuation that is a page number, or stands inside a
+  sentence broken across a page. Kept with role `furniture`, skipped by the joins.
+- `detect_reading_order`: a fragment printed away from its section. An unterminated paragraph
+  followed by a heading, a title or the end of the file (a dangling end) is paired with the
+  body paragraph, anywhere in the file, that continues it best (an orphan: it follows a
+  complete paragraph and visibly begins mid-sentence, or the text's n-grams run across the
+  junction); several are paired together. The section that ends in the dangling paragraph
+  (from its nearest heading) is moved to just before the orphan, and the join detector then
+  joins them. Measured by bench/bench_detectors.py on generated damage (analysis.corpus.damage).
 - `detect_page_break_joins`: a sentence split across a page break. A sentence-like paragraph
-  that does not end a sentence, followed by a body paragraph, is joined with it.
+  that does not end a sentence, followed by a body paragraph (across page furniture), is
+  joined with it.
+- `detect_doubled_chars`: a Han character printed twice that the text never doubles elsewhere
+  and Chinese does not double as a word.
 - `detect_pull_quotes`: a pull quote or deck. A short paragraph whose characters are almost all
   covered by character 4-grams of nearby longer paragraphs and headings (and of the section it
   previews when it stands just before a heading) restates them; it is kept with role
