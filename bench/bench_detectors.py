@@ -28,6 +28,7 @@ from analysis.corpus.damage import (
     DAMAGE_KINDS,
     articles_from_corpus,
     articles_from_markdown,
+    clean_document,
     generate,
     score,
 )
@@ -72,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.misses:
         for line in result.misses:
             print("  " + line)
+    clean = score([clean_document(articles, "clean.txt")])
+    wrong = sum(t.fp for t in clean.tallies.values())
+    print(f"the clean articles, undamaged: {wrong} proposals (each one a false positive)")
+    failed |= wrong > 0
     stress = {
         "two displaced fragments in every document": dict(moves=2),
         "fragments cut at any character": dict(visible_moves=False, moves=1),

@@ -17,6 +17,7 @@ from analysis.corpus.damage import (
     DAMAGE_KINDS,
     articles_from_corpus,
     articles_from_markdown,
+    clean_document,
     damage_document,
     generate,
     score,
@@ -162,3 +163,9 @@ def test_own_text_alone_is_repaired_exactly():
     docs = [damage_document(own, seed, f"own{seed}.txt", moves=1) for seed in range(6)]
     result = score(docs)
     assert result.restored == len(docs), result.misses
+
+
+def test_undamaged_text_gets_no_proposal(pool):
+    result = score([clean_document(pool, "clean.txt")])
+    assert {k: t.fp for k, t in result.tallies.items() if t.fp} == {}
+    assert result.restored == 1

@@ -425,6 +425,34 @@ def damage_document(
     return DamagedDocument(name, text, origin, tuple(damages), tuple(clean))
 
 
+def clean_document(articles: Sequence[CleanArticle], name: str) -> DamagedDocument:
+    """`articles` printed without any damage: every proposal on it is a false positive."""
+    blks = [
+        blk
+        for art in articles
+        for blk in (
+            _Blk("title", art.title),
+            _Blk("byline", " ".join([art.institute, *art.authors])),
+            *(_Blk(u.role, u.text, u.level) for u in art.units),
+        )
+    ]
+    text = "\n\n".join(_render(b) for b in blks) + "\n"
+    data = text.encode("utf-8")
+    stem = name.rsplit(".", 1)[0]
+    origin = SourceOrigin(
+        name,
+        hashlib.sha256(data).hexdigest(),
+        len(data),
+        "utf-8",
+        "generated for the damage benchmark",
+        tuple(
+            ArticleOrigin(f"{stem}_{k + 1}", a.title, a.institute, a.authors)
+            for k, a in enumerate(articles)
+        ),
+    )
+    return DamagedDocument(name, text, origin, (), tuple(u.text for a in articles for u in a.units))
+
+
 def generate(
     pool: Sequence[CleanArticle],
     n: int,

@@ -176,25 +176,28 @@ class TextEvidence:
     """
 
     def __init__(self, units: Sequence[Unit]) -> None:
-        counts: dict[str, int] = {}
-        starts: dict[str, int] = {}
-        for u in units:
-            if u.role in ("byline", FURNITURE_ROLE):
-                continue
-            t = u.text.text
-            for n in (2, 3):
-                for k in range(len(t) - n + 1):
-                    g = t[k : k + n]
-                    counts[g] = counts.get(g, 0) + 1
-            for s, _e in split_sentences(t):
-                g = t[s : s + 2]
-                starts[g] = starts.get(g, 0) + 1
-        self.counts = counts
-        self.starts = starts
+        texts = [u.text.text for u in units if u.role not in ("byline", FURNITURE_ROLE)]
+        # One haystack, paragraphs kept apart by a character no text holds; counting a gram
+        # is then one substring count in C (cheaper than building every n-gram up front).
+        self._haystack = "\x00".join(texts)
+        self._texts = texts
+        self._starts: dict[str, int] | None = None
 
     def count(self, gram: str) -> int:
-        """How often `gram` occurs inside the paragraphs of the text."""
-        return self.counts.get(gram, 0) if gram else 0
+        """How often `gram` occurs inside the paragraphs of the text (non-overlapping)."""
+        return self._haystack.count(gram) if gram else 0
+
+    @property
+    def starts(self) -> dict[str, int]:
+        """How many sentences of the text begin with each pair of characters."""
+        if self._starts is None:
+            starts: dict[str, int] = {}
+            for t in self._texts:
+                for s, _e in split_sentences(t):
+                    g = t[s : s + 2]
+                    starts[g] = starts.get(g, 0) + 1
+            self._starts = starts
+        return self._starts
 
     def continuation_score(self, end: str, start: str) -> int:
         """How strongly the paragraph beginning `start` reads as the rest of the sentence that
@@ -636,6 +639,10 @@ REDUPLICATING = frozenset(
 )
 
 
+# A character followed by itself (found in C; most paragraphs have none).
+_DOUBLED_RE = re.compile(r"(\w)\1")
+
+
 def detect_doubled_chars(units: Sequence[Unit], source: str) -> list[Proposal]:
     """Propose removing a character printed twice ("产产业"), one proposal per occurrence.
 
@@ -649,9 +656,9 @@ def detect_doubled_chars(units: Sequence[Unit], source: str) -> list[Proposal]:
     proposals = []
     for unit in units:
         text = unit.text.text
-        for i in range(len(text) - 1):
-            x = text[i]
-            if x != text[i + 1] or x in REDUPLICATING or not is_han(x):
+        for match in _DOUBLED_RE.finditer(text):
+            i, x = match.start(), match.group(1)
+            if x in REDUPLICATING or not is_han(x):
                 continue
             if evidence is None:
                 evidence = TextEvidence(units)
