@@ -30,6 +30,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from ..paths import RAW, relative
@@ -43,7 +44,11 @@ from .origin import (
     load_origins,
     origin_record_toml,
 )
-from .pipeline import UNDECIDED, decide_from, process_source
+from .pipeline import UNDECIDED, Decide, decide_from, process_source
+
+if TYPE_CHECKING:
+    from ..facts.coverage import MentionStatus
+    from .detectors import Proposal
 
 DEFAULT_LICENCE = (
     "Unknown: none was given to analysis add-source. The article is the work of its authors; "
@@ -64,8 +69,8 @@ class Onboarded:
     origin: SourceOrigin
     copied: bool
     written: list[str]
-    proposals: list[tuple[object, str]] = field(default_factory=list)
-    unclassified: list[object] = field(default_factory=list)
+    proposals: list[tuple[Proposal, str]] = field(default_factory=list)
+    unclassified: list[MentionStatus] = field(default_factory=list)
     mentions: int = 0
 
     def render(self) -> str:
@@ -130,7 +135,7 @@ def check_utf8(data: bytes, name: str) -> str:
         ) from exc
 
 
-def default_article_id(file_name: str, taken: set[str]) -> str:
+def default_article_id(file_name: str) -> str:
     """An article id from the file name: its stem in lower-case ASCII letters, digits and _
     (at most 32), or `src_<8 hex of its name>` when the stem has none."""
     stem = file_name.rsplit(".", 1)[0]
@@ -198,7 +203,7 @@ def add_source(
     if name in listed:
         raise InputError(f"{relative(target)} is already listed in an origin record.")
     taken = {a.id for o in origins for a in o.articles}
-    article_id = article_id or default_article_id(name, taken)
+    article_id = article_id or default_article_id(name)
     if not is_article_id(article_id):
         raise InputError(
             f"--id {article_id!r}: an article id is 1-32 ASCII letters, digits and _ (no -)."
@@ -252,13 +257,13 @@ def add_source(
     return report
 
 
-def preview_decide(raw_dir: Path):
+def preview_decide(raw_dir: Path) -> Decide:
     """The reviewed decisions, with every undecided proposal accepted: what the corpus becomes
     if the reviewer agrees with each, so that later stages (the join after a move, the fact
     extraction of repaired text) are shown too."""
     decided = decide_from(load_decisions(raw_dir))
 
-    def decide(p) -> str:
+    def decide(p: Proposal) -> str:
         d = decided(p)
         return "accept" if d == UNDECIDED else d
 
