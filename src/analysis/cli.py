@@ -134,9 +134,10 @@ def _cmd_add_source(args: argparse.Namespace) -> int:
 
     missing = [opt for attr, opt, _ in _ADD_SOURCE_REQUIRED if not getattr(args, attr)]
     if missing and not sys.stdin.isatty():
+        them = "them" if len(missing) > 1 else "it"
         print(
-            f"error: missing option {', '.join(missing)} (give it, or run in a terminal to be "
-            "asked)",
+            f"error: missing option {', '.join(missing)} (give {them}, or run in a terminal "
+            "to be asked)",
             file=sys.stderr,
         )
         return 2
