@@ -67,6 +67,7 @@ geometry: setup
 bench: setup
 	$(BIN)/python bench/bench_setup.py
 	$(BIN)/python bench/bench_corpus.py
+	$(BIN)/python bench/bench_detectors.py
 	$(BIN)/python bench/bench_facts.py
 	@echo "The report build: $(BIN)/python bench/bench_build.py (about 35 min: the naive loop too)"
 

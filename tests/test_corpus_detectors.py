@@ -7,7 +7,9 @@ import re
 import pytest
 
 from analysis.corpus.detectors import (
+    detect_doubled_chars,
     detect_page_break_joins,
+    detect_page_furniture,
     detect_pull_quotes,
     detect_punctuation,
     detect_reading_order,
@@ -245,3 +247,128 @@ def test_punctuation_proposes_one_change_per_raw_block():
     text = {u.first.number: u.text.text for u in units}[p.blocks[0]]
     assert [text[i] for i in p.positions] == [",", "(", ")", ";"]
     assert p.id.startswith("punct-")
+
+
+# --- reading order from the text's evidence (issue 12) -------------------------------------
+
+BEFORE_ITS_PLACE = """# 集群文章
+
+某所 甲 乙
+
+导语，完整的一句。
+
+## 工具箱
+
+强化协同创新。这一段完整。
+
+深化跨区域协作。协同开展技术攻关和市场推广
+
+## 地方实践
+
+各地积极推进合作，成效显著。
+
+等活动。要注重产业布局与城市发展相匹配。
+
+完善治理机制。这一段完整。
+"""
+
+
+def test_reading_order_finds_a_fragment_printed_before_its_place():
+    units = units_of(BEFORE_ITS_PLACE)
+    (p,) = detect_reading_order(units, SOURCE)
+    by_number = {u.first.number: u.text.text for u in units}
+    assert [by_number[n] for n in p.blocks[:-1]][0] == "工具箱"
+    assert by_number[p.blocks[-1]].startswith("等活动。")
+
+
+def test_reading_order_pairs_two_fragments_by_the_text_not_by_their_order():
+    # Two sections printed at the end of the file, in the opposite order of their places.
+    md = """# 文章
+
+某所 甲
+
+导语，完整的一句。
+
+## 地方实践
+
+各地积极推进合作，成效显著。
+
+、人才交流和市场推广等活动。要注重产业布局。
+
+完善治理机制。这一段完整。
+
+## 显示产业
+
+面板企业加快布局。
+
+，2020年有机发光材料本土化率不足10%。
+
+## 材料与设备
+
+首先，国内材料和设备以中低端为主。以有机发光材料为例
+
+## 工具箱
+
+强化协同创新。这一段完整。
+
+深化跨区域协作。协同开展技术攻关
+"""
+    units = units_of(md)
+    by_number = {u.first.number: u.text.text for u in units}
+    pairs = {
+        by_number[p.blocks[-2]][-4:]: by_number[p.blocks[-1]][:3]
+        for p in detect_reading_order(units, SOURCE)
+    }
+    assert pairs == {"材料为例": "，20", "技术攻关": "、人才"}
+
+
+def test_reading_order_leaves_an_orphan_without_evidence_alone():
+    # The dangling paragraph has no continuation that reads as one: nothing is proposed.
+    md = DISPLACED.replace("等活动。要注重", "城市发展方面，要注重")
+    assert detect_reading_order(units_of(md), SOURCE) == []
+
+
+# --- page furniture and doubled characters --------------------------------------------------
+
+
+@pytest.mark.parametrize("line", ["— 12 —", "第3版", "7", "中国某报 2021年6月8日 第5版"])
+def test_page_furniture_between_the_halves_of_a_sentence(line):
+    md = (
+        f"# 题\n\n某所 甲\n\n培育发展先进制造业集群，需\n\n{line}\n\n"
+        "要通过健全体制机制，增强竞争力。\n"
+    )
+    units = units_of(md)
+    (f,) = detect_page_furniture(units, SOURCE)
+    assert f.kind == "page_furniture" and f.blocks == (4,)
+    for u in units:
+        if u.first.number == 4:
+            u.role = "furniture"
+    (j,) = detect_page_break_joins(units, SOURCE)
+    assert j.blocks == (3, 5)
+
+
+@pytest.mark.parametrize(
+    "md",
+    [
+        # A short line without punctuation between two complete paragraphs: a caption.
+        "# 题\n\n某所 甲\n\n第一段，完整。\n\n图1 产业规模\n\n第二段，完整。\n",
+        # A label between complete paragraphs.
+        "# 题\n\n某所 甲\n\n第一段，完整。\n\n附表\n\n第二段，完整。\n",
+    ],
+)
+def test_page_furniture_needs_a_page_number_or_a_broken_sentence(md):
+    assert detect_page_furniture(units_of(md), SOURCE) == []
+
+
+def test_doubled_character_is_proposed_and_reduplication_is_not():
+    md = "# 题\n\n某所 甲\n\n推动产产业集群发展，产业规模常常扩大，大大提高竞争力。\n\n产业集群。\n"
+    units = units_of(md)
+    (p,) = detect_doubled_chars(units, SOURCE)
+    assert p.kind == "doubled_char" and p.before == "产产" and p.after == "产"
+    text = {u.first.number: u.text.text for u in units}[p.blocks[0]]
+    assert text[p.positions[0] : p.positions[0] + 2] == "产产"
+
+
+def test_a_doubling_the_text_has_elsewhere_is_not_proposed():
+    md = "# 题\n\n某所 甲\n\n企业业务不断拓展。\n\n企业业务也在增长。\n"
+    assert detect_doubled_chars(units_of(md), SOURCE) == []

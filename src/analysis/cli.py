@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import AnalysisError
+from .paths import RAW as RAW_DEFAULT
 from .publish.cli import add_arguments as add_build_arguments
 from .publish.cli import add_reports_file_argument
 
@@ -119,6 +120,49 @@ def _cmd_data(args: argparse.Namespace) -> int:
     return _writing(args, work)
 
 
+# The options `analysis add-source` needs, with the question asked at a terminal.
+_ADD_SOURCE_REQUIRED = (
+    ("title", "--title", "Article title (as printed in the file's `# ` heading): "),
+    ("institute", "--institute", "Institute (as in the byline): "),
+    ("authors", "--authors", "Authors, separated by spaces: "),
+)
+
+
+def _cmd_add_source(args: argparse.Namespace) -> int:
+    """Fill in missing options by asking (only at a terminal), then onboard the file."""
+    from .corpus.onboard import add_source
+
+    missing = [opt for attr, opt, _ in _ADD_SOURCE_REQUIRED if not getattr(args, attr)]
+    if missing and not sys.stdin.isatty():
+        them = "them" if len(missing) > 1 else "it"
+        print(
+            f"error: missing option {', '.join(missing)} (give {them}, or run in a terminal "
+            "to be asked)",
+            file=sys.stderr,
+        )
+        return 2
+    for attr, _opt, question in _ADD_SOURCE_REQUIRED:
+        if not getattr(args, attr):
+            answer = input(question).strip()
+            setattr(args, attr, answer.split() if attr == "authors" else answer)
+    authors = [a for part in args.authors for a in part.replace("，", ",").split(",")]
+    report = add_source(
+        args.file,
+        title=args.title,
+        institute=args.institute,
+        authors=[a.strip() for a in authors if a.strip()],
+        article_id=args.id,
+        raw_dir=args.raw_dir,
+        **{
+            k: v
+            for k in ("licence", "publisher", "venue", "date", "note")
+            if (v := getattr(args, k))
+        },
+    )
+    print(report.render())
+    return 0
+
+
 def _cmd_geometry(args: argparse.Namespace) -> int:
     from .geometry import build_geometry
 
@@ -218,6 +262,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="strict mode for both steps")
     _add_out(p, "the corpus and the fact base")
     p.set_defaults(func=_cmd_data)
+
+    p = sub.add_parser(
+        "add-source",
+        help="onboard a new article: copy it into data/raw/, write its origin record, print "
+        "what to review",
+        description="Copy FILE (UTF-8 text with the article's `# title` and byline) into "
+        "data/raw/ byte for byte, write its origin record data/raw/<stem>.source.toml (sha256, "
+        "size, the article's title, institute and authors), and print the repair proposals and "
+        "the numeric mentions to review before `make data`. Refuses to overwrite a different "
+        "file and writes nothing on bad input (exit 2). Missing options are asked for at a "
+        "terminal; otherwise their absence is an error.",
+    )
+    p.add_argument("file", type=Path, metavar="FILE", help="the article's text file")
+    p.add_argument("--title", help="the article's title, as in its `# ` heading")
+    p.add_argument("--institute", help="the institute of its byline")
+    p.add_argument("--authors", nargs="+", metavar="NAME", help="its authors, as in its byline")
+    p.add_argument("--id", help="article id (default: from the file name; ASCII, digits, _)")
+    p.add_argument("--licence", help="what is known of the licence (default: unknown)")
+    p.add_argument("--publisher", help="publisher, if known")
+    p.add_argument("--venue", help="venue (newspaper, journal), if known")
+    p.add_argument("--date", help="publication date, if known")
+    p.add_argument("--note", help="a note on the file (what it is, how it was received)")
+    p.add_argument(
+        "--raw-dir", type=Path, default=RAW_DEFAULT, metavar="DIR", help=argparse.SUPPRESS
+    )
+    p.set_defaults(func=_cmd_add_source)
 
     p = sub.add_parser("geometry", help="derive data/raw/china_provinces.geojson (needs [maps])")
     p.add_argument("--tolerance", type=float, default=None, help="simplification tolerance")

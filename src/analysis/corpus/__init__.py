@@ -21,18 +21,19 @@ API for the next layer (fact extraction)::
 `Paragraph`: `id` ("a1-p016": article id + number of the raw block the paragraph starts with,
 so ids never shift when a repair is accepted), `article_id`, `section_path` (tuple of heading
 texts below the article title; empty for the preamble), `role` (title, byline, lede, heading,
-subheading, body, pull_quote), `order` (1-based within the article), `text` (clean: joined across
-page breaks, errata applied, full-width punctuation in Chinese text), `source` (file name in
-data/raw/) and `raw_spans` (tuple of (start, end) character offsets into the decoded raw file;
-a paragraph joined across a page break has two spans, in reading order). `for_facts` is True
-for lede and body.
+subheading, body, pull_quote, furniture: a page number or running head), `order` (1-based
+within the article), `text` (clean: joined across page breaks, errata applied, full-width
+punctuation in Chinese text), `source` (file name in data/raw/) and `raw_spans` (tuple of
+(start, end) character offsets into the decoded raw file; a paragraph joined across a page
+break has two spans, in reading order). `for_facts` is True for lede and body.
 
 `Sentence`: `id` ("a1-p016-s02"), `paragraph_id`, `article_id`, `role` (its paragraph's),
 `order`, `text` and `raw_spans`. `raw_text[start:end]` of each span is the raw text the sentence
 came from (half-width punctuation and uncorrected typos included), so a quote can always be
 checked against the source; character offsets of the UTF-8 file decoded as `str`.
 
-Curated inputs in data/raw/: `sources.toml` (origin records), `errata.csv` (reviewed typo
+Curated inputs in data/raw/: `sources.toml` (origin records; a source onboarded with `analysis
+add-source` has its record in `<stem>.source.toml` beside it), `errata.csv` (reviewed typo
 corrections) and `corpus_decisions.csv` (accept/reject per detector proposal). Outputs in
 data/processed/: `corpus_articles.csv`, `corpus_paragraphs.csv`, `corpus_sentences.csv`,
 `cleaning_audit.csv` (one row per change or considered change).

@@ -22,8 +22,20 @@ AUDIT_COLUMNS = (
     "proposal_id",
     "decision",
 )
-# Stage order: the order in which the pipeline applies the repairs.
+# The repair kinds the source audit report tabulates (report/audit.py), in stage order.
 KIND_ORDER = ("erratum", "reading_order", "page_break_join", "pull_quote", "punctuation")
+# Stage order: the order in which the pipeline applies the repairs, every kind. Page furniture
+# and doubled characters do not occur in the committed source; their rows appear in the audit
+# of a source that has them (the report's table keeps KIND_ORDER until it has words for them).
+STAGE_ORDER = (
+    "erratum",
+    "page_furniture",
+    "reading_order",
+    "page_break_join",
+    "doubled_char",
+    "pull_quote",
+    "punctuation",
+)
 
 
 class AuditRow(NamedTuple):

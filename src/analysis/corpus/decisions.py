@@ -24,9 +24,11 @@ DECISION_COLUMNS = ("proposal_id", "kind", "decision", "note")
 ERRATA_COLUMNS = ("source", "raw_text", "replacement", "reason")
 DECISIONS = ("accept", "reject")
 KIND_PREFIXES = {
+    "furn": "page_furniture",
     "move": "reading_order",
     "join": "page_break_join",
     "pullq": "pull_quote",
+    "dup": "doubled_char",
     "punct": "punctuation",
 }
 

@@ -57,7 +57,7 @@ FACT_ROLES = frozenset({"lede", "body"})
 
 @dataclass(frozen=True)
 class Article:
-    """One article: id (a1, a2, ...), its source file and what the origin record says of it."""
+    """One article: id (a1, oled_2022...: sources.toml), its source file and origin record."""
 
     id: str
     source: str

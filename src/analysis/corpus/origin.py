@@ -1,14 +1,17 @@
 """Origin records of the raw sources (data/raw/sources.toml) and checked ingestion of each file.
 
-Every `[[source]]` record names one file in data/raw/ with its sha256, size and encoding, and
-lists its articles (`[[source.article]]`: id, title, institute, authors, venue and date where
-known). Ingestion reads every listed source, and refuses a file that is not what its record says:
-wrong encoding, a byte-order mark, empty, truncated, or changed (hash mismatch).
+Every `[[source]]` record (in sources.toml, or in the `<stem>.source.toml` that `analysis
+add-source` writes beside a new file) names one file in data/raw/ with its sha256, size and
+encoding, and lists its articles (`[[source.article]]`: id, title, institute, authors, venue
+and date where known). Ingestion reads every listed source, and refuses a file that is not what
+its record says: wrong encoding, a byte-order mark, empty, truncated, or changed (hash mismatch).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +20,11 @@ from ..errors import InputError
 from ..paths import relative
 
 ORIGIN_FILE = "sources.toml"
+# The origin record of a source onboarded with `analysis add-source`: `<file stem>.source.toml`
+# beside it, one [[source]] record in the format of sources.toml (no existing file is edited).
+SOURCE_RECORD_GLOB = "*.source.toml"
+SOURCE_RECORD_SUFFIX = ".source.toml"
+_ARTICLE_ID_RE = re.compile(r"[A-Za-z0-9_]{1,32}")
 _SUPPORTED_ENCODINGS = ("utf-8",)
 
 
@@ -65,7 +73,11 @@ def _need(record: dict, key: str, where: str, kind: type = str):
 
 
 def load_origins(raw_dir: Path) -> list[SourceOrigin]:
-    """Read `raw_dir/sources.toml` and return its source records in file order."""
+    """Read the origin records of `raw_dir`: `sources.toml`, then each `*.source.toml` (one
+    record per onboarded source, written by `analysis add-source`) in name order.
+
+    Files and article ids are unique across all of them.
+    """
     path = Path(raw_dir) / ORIGIN_FILE
     name = relative(path)
     if not path.is_file():
@@ -73,6 +85,16 @@ def load_origins(raw_dir: Path) -> list[SourceOrigin]:
             f"{name}: the origin records are missing. Create it with one [[source]] record per "
             "raw file (file, sha256, size_bytes, encoding, licence, [[source.article]] records)."
         )
+    sources: list[SourceOrigin] = []
+    seen_files: set[str] = set()
+    seen_articles: set[str] = set()
+    for record_path in [path, *sorted(Path(raw_dir).glob(SOURCE_RECORD_GLOB))]:
+        sources.extend(_load_records(record_path, seen_files, seen_articles))
+    return sources
+
+
+def _load_records(path: Path, seen_files: set[str], seen_articles: set[str]) -> list[SourceOrigin]:
+    name = relative(path)
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -81,8 +103,6 @@ def load_origins(raw_dir: Path) -> list[SourceOrigin]:
     if not isinstance(records, list) or not records:
         raise InputError(f"{name}: no [[source]] record; list every raw source file there.")
     sources: list[SourceOrigin] = []
-    seen_files: set[str] = set()
-    seen_articles: set[str] = set()
     for n, rec in enumerate(records, start=1):
         where = f"{name}: [[source]] #{n}"
         file = _need(rec, "file", where)
@@ -110,8 +130,11 @@ def load_origins(raw_dir: Path) -> list[SourceOrigin]:
             art_id = _need(art, "id", awhere)
             if art_id in seen_articles:
                 raise InputError(f"{awhere}: article id {art_id!r} is used twice; ids are unique.")
-            if not art_id.isascii() or not art_id.replace("_", "").isalnum():
-                raise InputError(f"{awhere}: article id {art_id!r} must be short ASCII, e.g. a1.")
+            if not is_article_id(art_id):
+                raise InputError(
+                    f"{awhere}: article id {art_id!r} must be ASCII letters, digits and _ "
+                    "(at most 32), e.g. a1 or oled_2022."
+                )
             seen_articles.add(art_id)
             authors = _need(art, "authors", awhere, list)
             articles.append(
@@ -139,6 +162,47 @@ def load_origins(raw_dir: Path) -> list[SourceOrigin]:
             )
         )
     return sources
+
+
+def is_article_id(text: str) -> bool:
+    """An article id: 1-32 ASCII letters, digits and underscores (no "-": it separates the
+    parts of paragraph and sentence ids, `<article>-p017-s02`)."""
+    return _ARTICLE_ID_RE.fullmatch(text) is not None
+
+
+def _toml_string(value: str) -> str:
+    # A JSON string is a TOML basic string (same escapes; non-ASCII kept as is).
+    return json.dumps(value, ensure_ascii=False)
+
+
+def origin_record_toml(origin: SourceOrigin, header: str) -> str:
+    """The TOML text of one origin record, in the format of sources.toml's records."""
+    lines = [f"# {line}".rstrip() for line in header.splitlines()]
+    lines += [
+        "",
+        "[[source]]",
+        f"file = {_toml_string(origin.file)}",
+        f'sha256 = "{origin.sha256}"',
+        f"size_bytes = {origin.size_bytes}",
+        f"encoding = {_toml_string(origin.encoding)}",
+        f"received_as = {_toml_string(origin.received_as)}",
+        f"note = {_toml_string(origin.note)}",
+        f"licence = {_toml_string(origin.licence)}",
+    ]
+    for a in origin.articles:
+        lines += [
+            "",
+            "[[source.article]]",
+            f"id = {_toml_string(a.id)}",
+            f"title = {_toml_string(a.title)}",
+            f"institute = {_toml_string(a.institute)}",
+            f"authors = [{', '.join(_toml_string(x) for x in a.authors)}]",
+            f"publisher = {_toml_string(a.publisher)}",
+            f"venue = {_toml_string(a.venue)}",
+            f"date = {_toml_string(a.date)}",
+            f"provenance_note = {_toml_string(a.provenance_note)}",
+        ]
+    return "\n".join(lines) + "\n"
 
 
 def _line_col(data: bytes, offset: int) -> tuple[int, int]:

@@ -11,7 +11,7 @@ Roles found by the parser: `title` (an article heading: level 1, or any heading 
 byline, or a heading whose text is a title listed in sources.toml), `byline` (the short line of
 institute and authors after a title), `heading` (other Markdown headings), `subheading`
 (numbered heads such as (一)/（一）/一、 on their own line) and `body`. The detectors later mark
-`pull_quote`, and the pipeline marks the `lede`.
+`pull_quote` and `furniture`, and the pipeline marks the `lede`.
 """
 
 from __future__ import annotations

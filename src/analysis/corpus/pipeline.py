@@ -5,8 +5,9 @@ and accepted repairs in stage order, articles and sections, sentences) → save 
 data/processed/, swapped in together with the folder's other files, only when every input is
 valid; see analysis.io).
 
-Stage order: errata → reading order → page-break joins → pull quotes → punctuation. Each
-detector sees the text after the accepted repairs of the stages before it.
+Stage order: errata → page furniture → reading order → page-break joins → doubled characters
+→ pull quotes → punctuation. Each detector sees the text after the accepted repairs of the
+stages before it.
 """
 
 from __future__ import annotations
@@ -19,12 +20,15 @@ from pathlib import Path
 from ..errors import InputError
 from ..io import check_output_dir, publish
 from ..paths import PROCESSED, RAW, relative
-from .audit import AUDIT_COLUMNS, KIND_ORDER, AuditRow, context_of
+from .audit import AUDIT_COLUMNS, KIND_ORDER, STAGE_ORDER, AuditRow, context_of
 from .decisions import ERRATA_FILE, Decision, Erratum, load_decisions, load_errata
 from .detectors import (
+    FURNITURE_ROLE,
     HEADING_ROLES,
     Proposal,
+    detect_doubled_chars,
     detect_page_break_joins,
+    detect_page_furniture,
     detect_pull_quotes,
     detect_punctuation,
     detect_reading_order,
@@ -90,7 +94,9 @@ class Summary:
             f"{self.sentences} sentences",
             f"{'repair kind':<18}{'accepted':>9}{'rejected':>9}{'undecided':>10}{'changes':>9}",
         ]
-        for kind in KIND_ORDER:
+        # The new kinds (page furniture, doubled characters) get a row when a source has them.
+        kinds = [k for k in STAGE_ORDER if k in KIND_ORDER or k in self.counts]
+        for kind in kinds:
             c = self.counts.get(kind, {})
             lines.append(
                 f"{kind:<18}{c.get('accept', 0):>9}{c.get('reject', 0):>9}"
@@ -226,6 +232,24 @@ def _apply_move(units: list[Unit], p: Proposal) -> list[Unit]:
     return units[:start] + units[end + 1 : o] + moved + units[o:]
 
 
+def _merge_joined(units: list[Unit], continues: dict[int, int]) -> list[Unit]:
+    """Append each unit accepted as the continuation of a block to the paragraph holding that
+    block, in one pass (chains a+b+c join in turn). Page furniture printed between the two
+    stays where it is, after the joined paragraph."""
+    merged: list[Unit] = []
+    for u in units:
+        prev = continues.get(u.first.number)
+        m = len(merged) - 1
+        while m >= 0 and merged[m].role == FURNITURE_ROLE:
+            m -= 1
+        if prev is not None and m >= 0 and merged[m].blocks[-1].number == prev:
+            a = merged[m]
+            merged[m] = Unit(a.blocks + u.blocks, a.role, a.text + u.text, a.level)
+        else:
+            merged.append(u)
+    return merged
+
+
 def process_source(
     raw: str,
     origin: SourceOrigin,
@@ -243,6 +267,13 @@ def process_source(
 
     _apply_errata(raw, units, errata, name, errata_name, pending)
 
+    for p in detect_page_furniture(units, source):
+        decision = decide(p)
+        proposals.append((p, decision))
+        pending.append(_proposal_entry(p, decision, _block_spans(blocks, p.blocks)))
+        if decision == "accept":
+            units[_owner(units)[p.blocks[0]]].role = FURNITURE_ROLE
+
     for p in detect_reading_order(units, source):
         decision = decide(p)
         proposals.append((p, decision))
@@ -255,19 +286,26 @@ def process_source(
         decision = decide(p)
         proposals.append((p, decision))
         pending.append(_proposal_entry(p, decision, _block_spans(blocks, p.blocks)))
-    # One pass: a unit whose first block was accepted as the continuation of the block before
-    # it is appended to the paragraph that holds that block (chains a+b+c join in turn).
     continues = {p.blocks[1]: p.blocks[0] for p, d in proposals[-len(joins) :] if d == "accept"}
     if joins and continues:
-        merged: list[Unit] = []
-        for u in units:
-            prev = continues.get(u.first.number)
-            if merged and prev is not None and merged[-1].blocks[-1].number == prev:
-                a = merged[-1]
-                merged[-1] = Unit(a.blocks + u.blocks, a.role, a.text + u.text, a.level)
-            else:
-                merged.append(u)
-        units = merged
+        units = _merge_joined(units, continues)
+
+    owner = _owner(units)
+    doubled: dict[int, list[int]] = {}
+    for p in detect_doubled_chars(units, source):
+        decision = decide(p)
+        proposals.append((p, decision))
+        text = units[owner[p.blocks[0]]].text
+        (start, _), (_, end) = text.raw_char_spans([p.positions[0], p.positions[0] + 1])
+        entry = _proposal_entry(p, decision, format_spans([(start, end)]))
+        entry["context"] = context_of(text.text, p.positions[0], p.positions[0] + 2)
+        pending.append(entry)
+        if decision == "accept":
+            doubled.setdefault(owner[p.blocks[0]], []).append(p.positions[0])
+    for idx, positions in doubled.items():
+        unit = units[idx]
+        for pos in sorted(positions, reverse=True):
+            unit.text = unit.text.replace(pos, pos + 2, unit.text.text[pos])
 
     owner = _owner(units)
     for p in detect_pull_quotes(units, source):
@@ -296,7 +334,7 @@ def process_source(
             e["context"] = _erratum_context(units, e["block"], e["_start"])
     keyed = [
         (
-            (KIND_ORDER.index(e["kind"]), e.pop("_start"), e["proposal_id"], e["before"]),
+            (STAGE_ORDER.index(e["kind"]), e.pop("_start"), e["proposal_id"], e["before"]),
             AuditRow(source=origin.file, paragraph_id=block_pid[e.pop("block")], **e),
         )
         for e in pending
@@ -455,17 +493,21 @@ def csv_text(columns: tuple[str, ...], rows: list) -> str:
     return "\n".join(lines)
 
 
-def render(strict: bool = False, raw_dir: Path = RAW) -> tuple[Summary, dict[str, bytes]]:
+def render(
+    strict: bool = False, raw_dir: Path = RAW, decide: Decide | None = None
+) -> tuple[Summary, dict[str, bytes]]:
     """Build the clean corpus from `raw_dir`; return the summary and the four files as bytes.
 
     The files are empty (nothing to write) when strict mode fails: a proposal is undecided or
-    a decision matches no proposal. Bad input raises InputError.
+    a decision matches no proposal. Bad input raises InputError. `decide` replaces the
+    reviewed decisions (`analysis add-source` previews a new source with its undecided
+    proposals accepted).
     """
     raw_dir = Path(raw_dir)
     origins = load_origins(raw_dir)
     errata = load_errata(raw_dir, {o.file for o in origins})
     decisions = load_decisions(raw_dir)
-    decide = decide_from(decisions)
+    decide = decide or decide_from(decisions)
     errata_name = relative(raw_dir / ERRATA_FILE)
     results = []
     for origin in origins:

@@ -22,7 +22,10 @@ QUALIFIERS = (
     "range",
     "as_of",
 )
-SENTENCE_ID_PATTERN = r"^a\d+-p\d{3}-s\d{2}$"
+# article id (ASCII letters, digits, _: sources.toml) - paragraph - sentence; any number of
+# articles and blocks (analysis.corpus.pipeline pads to at least 3 and 2 digits).
+SENTENCE_ID = r"[A-Za-z0-9_]+-p\d{3,}-s\d{2,}"
+SENTENCE_ID_PATTERN = rf"^{SENTENCE_ID}$"
 # The pandas dtype of each column type: nullable extension dtypes, so that an empty cell is
 # <NA> and integers stay integers. Here rather than in `schemas.py`, so that loading a table
 # without validating it (`load(..., validate=False)`) does not import pandera.
@@ -437,7 +440,7 @@ CHECKS_TABLE = Table(
             "sentence_id_b",
             "string",
             "Sentence(s) of the figures it is derived from.",
-            pattern=r"^a\d+-p\d{3}-s\d{2}(;a\d+-p\d{3}-s\d{2})*$",
+            pattern=rf"^{SENTENCE_ID}(;{SENTENCE_ID})*$",
         ),
         Column("quote_b", "string", "Words stating those figures (' … ' between sentences)."),
     ),
