@@ -41,6 +41,43 @@ def _leaders(winners: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     return leaders, runners_up, int((winners["clusters"] > counts[1]).sum()) + 1
 
 
+def _partial_lists(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Strategy rows whose stated count exceeds the items the text lists (Zhejiang's action
+    plan: 8 areas, five named): the reports say that the list is partial."""
+    out = []
+    for r in rows:
+        listed = [x for x in str(r.get("listed_zh") or "").split(";") if x]
+        if listed and r.get("count") is not None and int(r["count"]) > len(listed):
+            out.append({**r, "listed": len(listed)})
+    return out
+
+
+def _sentence_rows(ids: list[str]) -> list[dict[str, Any]]:
+    from ..corpus import load_corpus
+
+    corpus = load_corpus()
+    texts = {s.id: s for s in corpus.sentences}
+    return [{"sentence_id": i, "text": texts[i].text} for i in ids]
+
+
+def strategy_sentences(profile: v.ProvinceProfile) -> list[dict[str, Any]]:
+    """Every sentence of the paragraphs that state the province's strategy, in text order:
+    the substance the profile translates (Jiangsu's 企业+联盟 innovation centres, ...)."""
+    from ..corpus import load_corpus
+
+    corpus = load_corpus()
+    cited = {str(r["sentence_id"]) for r in profile.strategy}
+    paragraphs = {s.paragraph_id for s in corpus.sentences if s.id in cited}
+    ids = [s.id for s in corpus.fact_sentences() if s.paragraph_id in paragraphs]
+    return _sentence_rows(ids)
+
+
+def other_sentences(profile: v.ProvinceProfile) -> list[dict[str, Any]]:
+    """The profile's sentences that its strategy section does not already quote."""
+    shown = {s["sentence_id"] for s in strategy_sentences(profile)}
+    return [s for s in profile.sentences if s["sentence_id"] not in shown]
+
+
 def cluster_context(
     *,
     by_industry: pd.DataFrame | None = None,
@@ -94,6 +131,7 @@ def cluster_context(
         "first_year": documents[0] if documents else None,
         "last_year": documents[-1] if documents else None,
         "systems": systems,
+        "partial": _partial_lists([r for s in strategies_ for r in s["rows"]]),
         "toolbox": v.records("cluster_policy_toolbox"),
         "events": events.to_dict("records"),
         "first_event": events.iloc[0].to_dict(),
@@ -193,7 +231,11 @@ def province_context(province: object, by_province: pd.DataFrame | None = None) 
         "term": profile.term,
         "peers": peers,
         "strategy": profile.strategy,
-        "sentences": profile.sentences,
+        "strategy_sentences": strategy_sentences(profile),
+        "sentences": other_sentences(profile),
+        "partial": _partial_lists(profile.strategy),
+        "n_strategies": len(v.strategies()),
+        "unit_kind": unit.kind,
     }
 
 
