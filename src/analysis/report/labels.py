@@ -98,6 +98,11 @@ def mark_chinese(text: str) -> Markup:
     return Markup("").join(out)
 
 
+def en_span(en: str) -> Markup:
+    """English inside a Chinese page (a column of English names), marked `lang="en"`."""
+    return Markup('<span lang="en">{}</span>').format(en)
+
+
 def beside(en: str, zh: str) -> Markup:
     """English with its Chinese original beside it: `industrial clusters (产业集群)`."""
     return Markup("{} ({})").format(en, zh_span(zh))

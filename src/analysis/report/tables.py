@@ -22,6 +22,7 @@ from .citations import (
 )
 from .formatting import format_month, format_number, join_names
 from .labels import (
+    en_span,
     indicator_label,
     label,
     mark_chinese,
@@ -247,7 +248,7 @@ def materials(materials: list[dict[str, Any]], lang: str) -> dict[str, Any]:
             {
                 "number": _num(r["position"], lang),
                 "material": lang.pick(r["material_zh"], r["material_en"]),
-                "material_en": lang.pick(r["material_en"], zh_span(r["material_zh"])),
+                "material_en": lang.pick(en_span(r["material_en"]), zh_span(r["material_zh"])),
             }
         )
     frame = _frame(rows, ["number", "material", "material_en"], lang)
@@ -348,14 +349,12 @@ def punctuation(audit: pd.DataFrame, lang: str) -> dict[str, Any]:
     audit = audit[audit["kind"] == "punctuation"]
     rows = []
     for paragraph, part in audit.groupby("paragraph_id", sort=False):
-        marks = "".join(
-            dict.fromkeys(f"{b}→{a} " for b, a in zip(part["before"], part["after"], strict=True))
-        )
+        pairs = dict.fromkeys(zip(part["before"], part["after"], strict=True))
         rows.append(
             {
                 "paragraph": paragraph,
                 "changes": _num(len(part), lang),
-                "after": marks.strip(),
+                "after": _marks(list(pairs), lang),
             }
         )
     return _view(
@@ -364,6 +363,18 @@ def punctuation(audit: pd.DataFrame, lang: str) -> dict[str, Any]:
         None,
         lang,
         ("changes",),
+    )
+
+
+def _marks(pairs: list[tuple[str, str]], lang: str) -> Any:
+    """Punctuation changes: ",→，" in Chinese; in English each full-width mark marked Chinese
+    and named (`[labels.marks]`)."""
+    if check_lang(lang).is_source:
+        return " ".join(f"{b}→{a}" for b, a in pairs)
+    names = words(lang, "marks")
+    return Markup("; ").join(
+        Markup("{}→{} ({})").format(b, zh_span(a), names.get(a, "full-width mark"))
+        for b, a in pairs
     )
 
 
