@@ -71,6 +71,15 @@ def _english(zh: str, what: str) -> str:
     return translated
 
 
+def heading_text(section: str, lang: str) -> str:
+    """The last heading of a section path as a table cell shows it: no quotation marks, in
+    English the glossary's rendering."""
+    heading = last_heading(section)
+    if not heading or check_lang(lang).is_source:
+        return heading
+    return _english(heading, "section heading")
+
+
 def last_heading(section: str) -> str:
     """The last heading of a section path ("一、… > （二）…" → "（二）…")."""
     parts = [p.strip() for p in section.split(">") if p.strip()]

@@ -289,4 +289,5 @@ def audit_context(
         "passed": sum(c["result"] == "pass" for c in checks),
         "failed": sum(c["result"] != "pass" for c in checks),
         "tables": list(ALL_TABLES),
+        "partial": _partial_lists([r for s in v.strategies() for r in s["rows"]]),
     }

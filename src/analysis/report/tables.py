@@ -15,9 +15,9 @@ from markupsafe import Markup
 from . import views as v
 from .citations import (
     has_erratum,
+    heading_text,
     mark_errata,
     quoted_sentence,
-    section_label,
     source_caption,
 )
 from .formatting import format_month, format_number, join_names
@@ -193,7 +193,7 @@ def province_sentences(profile: v.ProvinceProfile, lang: str) -> dict[str, Any]:
 
     rows = [
         {
-            "section": section_label(s["section"], lang).strip("“”"),
+            "section": heading_text(s["section"], lang),
             "sentence": quoted_sentence(s["sentence_id"], s["text"], lang),
         }
         for s in other_sentences(profile)
@@ -302,7 +302,7 @@ def structure(frame: pd.DataFrame, lang: str) -> dict[str, Any]:
     rows = [
         {
             "article": r["article_id"],
-            "section": section_label(r["section"], lang).strip("“”") or "—",
+            "section": heading_text(r["section"], lang) or "—",
             "paragraphs": _num(r["paragraphs"], lang),
             "fact_paragraphs": _num(r["fact_paragraphs"], lang),
             "pull_quotes": _num(r["pull_quotes"], lang),
