@@ -213,7 +213,7 @@ SLIPS = {
         r"\b1 sentences?\b",
         r"\b0 other",
         r"of the article name\b",
-        r"\bnames the province only\b.*\b(Beijing|Tianjin|Shanghai|Chongqing)\b",
+        r"\b(Beijing|Tianjin|Shanghai|Chongqing)\b[^.]*names the province\b",
         r"\b1 (provinces|sentences|clusters)\b",
     ],
     "zh": [
