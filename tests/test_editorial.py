@@ -244,7 +244,7 @@ def test_rendered_reports_hold_none_of_the_template_slips(lang):
 
 
 def test_municipalities_and_autonomous_regions_are_called_what_they_are():
-    assert "names the municipality only in its lists" in text(
+    assert "it names the municipality only in its list of the winners" in text(
         body("province_profile", "en", "北京")
     )
     assert "Xizang (Tibet)" in text(body("province_profile", "en", "西藏"))
