@@ -68,6 +68,9 @@ def with_original(row: Mapping[str, Any], base: str, lang: str) -> str:
     zh = row[f"{base}_zh"]
     if check_lang(lang).is_source:
         return str(zh)
+    if not any("\u4e00" <= ch <= "\u9fff" for ch in str(zh)):
+        # The text's own name is already Latin (LT-PO, POL-Less): the English says it.
+        return str(row[f"{base}_en"])
     return beside(str(row[f"{base}_en"]), str(zh))
 
 
