@@ -62,6 +62,13 @@ def text(html: str) -> str:
     return re.sub(r"<[^>]+>", "", html).replace("&amp;", "&")
 
 
+def test_nothing_is_escaped_twice():
+    """Old code of this pass: the notes' section names printed "China&amp;#39;s"."""
+    for lang in ("en", "zh"):
+        for name, html in every_body(lang):
+            assert not re.search(r"&amp;(#\d+|[a-z]+);", html), name
+
+
 PROVINCES = [p.short_zh for p in mainland()]
 REPORTS = ["cluster_policy", "amoled_industry", "source_audit"]
 

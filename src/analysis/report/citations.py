@@ -249,9 +249,9 @@ def quoted_phrase(zh: str, lang: str) -> Markup:
 def note_html(cite: Citation, lang: str) -> Markup:
     """The body of a source note: the quoted sentence, its article and section."""
     t = check_lang(lang).words["common"]
-    where = t["note_where"].format(
-        article=escape(article_label(cite.article_title, lang)),
-        section=escape(section_label(cite.section, lang)),
+    where = Markup(escape(t["note_where"])).format(
+        article=article_label(cite.article_title, lang),
+        section=section_label(cite.section, lang),
     )
     quoted = quoted_sentence(cite.sentence_id, cite.sentence, lang)
     return Markup("{}{}{}").format(t["note_lead"], quoted, where)
