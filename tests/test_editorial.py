@@ -184,6 +184,13 @@ def test_no_claim_beyond_the_source_and_vague_numbers_as_meant():
     assert "Long supply chains" not in en
 
 
+def test_the_amoled_report_carries_the_articles_argument_not_only_its_figures():
+    en, zh = text(body("amoled_industry", "en")), text(body("amoled_industry", "zh"))
+    assert "three weak links" in en and "talent and patents" in en
+    assert "a large display country, not a strong one" in en
+    assert "人才、专利等配套环境有待进一步完善" in zh and "不是显示强国" in zh
+
+
 def test_partial_lists_are_said_to_be_partial():
     for html in (body("cluster_policy", "en"), body("province_profile", "en", "浙江")):
         assert "counts 8 areas of action but names only five of them" in text(html)

@@ -60,6 +60,22 @@ def _sentence_rows(ids: list[str]) -> list[dict[str, Any]]:
     return [{"sentence_id": i, "text": texts[i].text} for i in ids]
 
 
+def _weaknesses(sentence_id: str | None) -> list[dict[str, Any]]:
+    """The article's case on the weak links, in its own order: the opening sentence of each
+    paragraph from the one stating the localisation rate to the end of its section (首先…,
+    其次…, 此外…), so the report follows the argument and not only its figures."""
+    from ..corpus import load_corpus
+
+    if sentence_id is None:
+        return []
+    corpus = load_corpus()
+    paragraphs = {p.id: p for p in corpus.paragraphs}
+    start = paragraphs[next(s.paragraph_id for s in corpus.sentences if s.id == sentence_id)]
+    body = [p for p in corpus.fact_paragraphs() if p.section_path == start.section_path]
+    after = body[[p.id for p in body].index(start.id) :]
+    return _sentence_rows([corpus.sentences_of(p.id)[0].id for p in after])
+
+
 def strategy_sentences(profile: v.ProvinceProfile) -> list[dict[str, Any]]:
     """Every sentence of the paragraphs that state the province's strategy, in text order:
     the substance the profile translates (Jiangsu's 企业+联盟 innovation centres, ...)."""
@@ -159,6 +175,7 @@ def amoled_context(
         return DatedFact(**fact(name).__dict__, period=str(row.get("period") or ""))
 
     built, building = fact("amoled_lines_built"), fact("amoled_lines_under_construction")
+    localisation = dated("organic_material_localisation_rate")
     companies = v.records("display_companies")
     tech = v.records("amoled_technology_breakthroughs")
     materials = v.records("amoled_line_materials")
@@ -176,7 +193,11 @@ def amoled_context(
         "amoled_output": dated("amoled_output_value"),
         "amoled_rank": fact("amoled_output_rank"),
         "penetration": fact("amoled_penetration_by_value"),
-        "localisation": dated("organic_material_localisation_rate"),
+        "localisation": localisation,
+        "weaknesses": _weaknesses(localisation.sentence_id),
+        "capacity_sentence": _sentence_rows([str(fact("new_display_capacity_rank").sentence_id)])[
+            0
+        ],
         "categories": fact("line_material_categories"),
         "items": fact("line_material_items"),
         "n_requirements": fact("ecosystem_requirements"),
