@@ -176,6 +176,7 @@ def amoled_context(
 
     built, building = fact("amoled_lines_built"), fact("amoled_lines_under_construction")
     localisation = dated("organic_material_localisation_rate")
+    capacity = fact("new_display_capacity_rank")
     companies = v.records("display_companies")
     tech = v.records("amoled_technology_breakthroughs")
     materials = v.records("amoled_line_materials")
@@ -184,7 +185,7 @@ def amoled_context(
         "investment": fact("new_display_investment"),
         "output": dated("new_display_output_value"),
         "size_rank": fact("new_display_size_rank"),
-        "capacity_rank": fact("new_display_capacity_rank"),
+        "capacity_rank": capacity,
         "shipments_rank": fact("new_display_shipments_rank"),
         "lines_built": dated("amoled_lines_built"),
         "lines_building": building,
