@@ -8,6 +8,7 @@ province reference or the glossary (`Lang.is_source`).
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -79,20 +80,16 @@ def zh_span(zh: str) -> Markup:
     return Markup('<span lang="zh-CN">{}</span>').format(zh)
 
 
-_CHINESE_RUN = None
+_CHINESE_RUN = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef…¶“”‘’]+")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def mark_chinese(text: str) -> Markup:
     """English text that quotes Chinese (a repair's reason): each run of Chinese marked
     `lang="zh-CN"`, with the punctuation that belongs to it."""
-    import re
-
-    global _CHINESE_RUN
-    if _CHINESE_RUN is None:
-        _CHINESE_RUN = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef…¶“”‘’]+")
     out, last = [], 0
     for match in _CHINESE_RUN.finditer(str(text)):
-        if not re.search(r"[\u4e00-\u9fff]", match.group()):
+        if not _HAN.search(match.group()):
             continue
         out.append(escape(text[last : match.start()]))
         out.append(zh_span(match.group()))
