@@ -59,7 +59,8 @@ def test_qualifiers_are_written_as_the_text_means_them():
     assert fm.format_value(10, "percent", "zh", "less_than") == "不足10%"
     assert fm.format_value(10, "percent", "en", "less_than") == "less than 10%"
     assert fm.format_value(10, "category", "zh", "order_of_magnitude", "个") == "数十个"
-    assert fm.format_value(100, "item", "en", "order_of_magnitude") == "about a hundred"
+    # 上百种 means over a hundred (issue 11), not "about a hundred".
+    assert fm.format_value(100, "item", "en", "order_of_magnitude") == "more than a hundred"
     with pytest.raises(ValueError, match="more_than"):
         fm.qualify("4", "bigger_than", "en")
 

@@ -592,7 +592,7 @@ QUANTITIES_TABLE = Table(
             "equal, more_than (超过/突破/多/余), less_than (不足), "
             "approximately (约/近/左右/上下), at_least (至少/以上), at_most (最多/以下/以内), "
             "order_of_magnitude (数十/上百), range, as_of (截至). 以上/以下/以内 include "
-            "the number (民法典 art. 1259).",
+            "the number itself, as the Civil Code reads them.",
             enum=QUALIFIERS,
         ),
         Column("qualifier_word", "string", "The word that gave the qualifier.", nullable=True),

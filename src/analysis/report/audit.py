@@ -6,6 +6,7 @@ they return DataFrames and import nothing of the prose. pandas is imported insid
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -98,3 +99,63 @@ def status_counts(frame: pd.DataFrame, column: str = "status") -> Mapping[str, i
     """Counts of each value of `column`, as a plain dict ordered by value."""
     counts = frame[column].value_counts().sort_index()
     return {str(k): int(v) for k, v in counts.items()}
+
+
+# The detectors write their reasons in English with the figures in them; a report in another
+# language rewrites each through these patterns and its words (`[labels.repair_reasons]`).
+_REASONS = {
+    "page_break_join": re.compile(
+        r"the paragraph ends without a sentence stop and the next paragraph continues the "
+        r"sentence \(page break\)$"
+    ),
+    "pull_quote": re.compile(
+        r"(?P<share>\d+)% of its characters lie in (?P<run>\d+)-character runs shared with "
+        r"nearby text \(threshold (?P<threshold>\d+)%\); closest: block (?P<block>\d+) "
+        r"\((?P<closest>\d+)%\)$"
+    ),
+    "reading_order": re.compile(
+        r"block (?P<last>\d+) stops mid-sentence and is followed by the end of the file; "
+        r"block (?P<next>\d+) begins mid-sentence after a complete paragraph; the section "
+        r"holding the unfinished sentence was printed away from where it continues$"
+    ),
+}
+_READING_ORDER = (
+    re.compile(r"(?P<n>\d+) blocks printed after block (?P<block>\d+)$"),
+    re.compile(r"placed after block (?P<after>\d+) and before block (?P<before>\d+)$"),
+)
+
+
+def _words(lang: str, group: str) -> Mapping[str, Any]:
+    from .lang import check_lang
+
+    return check_lang(lang).words["labels"].get(group, {})
+
+
+def repair_reason(row: Mapping[str, Any], lang: str) -> str:
+    """Why a repair was made, whole (never cut short), in the report language: an erratum's
+    reviewed reason (`[labels.erratum_reasons]`, by the text as printed), a detector's reason
+    through its pattern; the recorded reason where the words have none."""
+    kind, reason = str(row["kind"]), str(row["reason"])
+    if kind == "erratum":
+        return _words(lang, "erratum_reasons").get(str(row["before"]), reason)
+    pattern = _REASONS.get(kind)
+    template = _words(lang, "repair_reasons").get(kind)
+    match = pattern.match(reason) if pattern else None
+    return template.format(**match.groupdict()) if match and template else reason
+
+
+def repair_sides(row: Mapping[str, Any], lang: str) -> tuple[str, str]:
+    """A repair's before and after in the report language: a reading-order move in words, a
+    pull quote's roles by name, the text itself otherwise."""
+    kind, before, after = str(row["kind"]), str(row["before"]), str(row["after"])
+    if kind == "reading_order":
+        moved, placed = (p.match(x) for p, x in zip(_READING_ORDER, (before, after), strict=True))
+        words = _words(lang, "reading_order")
+        if moved and placed and words:
+            return words["before"].format(**moved.groupdict()), words["after"].format(
+                **placed.groupdict()
+            )
+    if kind == "pull_quote":
+        roles = _words(lang, "paragraph_roles")
+        return roles.get(before, before), roles.get(after, after)
+    return before, after

@@ -13,9 +13,11 @@ import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from markupsafe import Markup, escape
+
 from ..errors import InputError
 from ..missing import is_missing
-from .labels import glossary_label
+from .labels import author_name, glossary_label, translation, zh_span
 from .lang import check_lang
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,8 +54,30 @@ def section_label(section: str, lang: str) -> str:
     if not parts:
         return ""
     heading = parts[-1]
-    translated = None if check_lang(lang).is_source else glossary_label(heading)
-    return f"“{heading}” ({translated})" if translated else f"“{heading}”"
+    if check_lang(lang).is_source:
+        return f"“{nest_quotes(heading)}”"
+    return f"“{nest_quotes(_english(heading, 'section heading'))}”"
+
+
+def _english(zh: str, what: str) -> str:
+    """The glossary's English of a title or heading an English page names (InputError if
+    missing: an English report prints no untranslated Chinese)."""
+    translated = glossary_label(zh)
+    if translated is None:
+        raise InputError(
+            f"data/raw/glossary.csv has no English for the {what} “{zh}”, which an English "
+            "report names. Add a reviewed row and build again."
+        )
+    return translated
+
+
+def heading_text(section: str, lang: str) -> str:
+    """The last heading of a section path as a table cell shows it: no quotation marks, in
+    English the glossary's rendering."""
+    heading = last_heading(section)
+    if not heading or check_lang(lang).is_source:
+        return heading
+    return _english(heading, "section heading")
 
 
 def last_heading(section: str) -> str:
@@ -63,10 +87,13 @@ def last_heading(section: str) -> str:
 
 
 def article_label(title: str, lang: str) -> str:
-    """《title》, followed in a translation by the glossary's rendering of the title."""
-    label = f"《{title}》"
-    translated = None if check_lang(lang).is_source else glossary_label(title)
-    return f"{label} (“{translated}”)" if translated else label
+    """《title》; in a translation the glossary's rendering of the title, marked as a
+    translation of a Chinese original (“…” (in Chinese)), as citations of translated titles are
+    written: an English page cites in English."""
+    if check_lang(lang).is_source:
+        return f"《{title}》"
+    t = check_lang(lang).words["common"]
+    return t["title_translated"].format(title=_english(title, "article title"))
 
 
 def institute_label(institute: str, lang: str) -> str:
@@ -95,7 +122,7 @@ def report_citation(article_ids: Sequence[str], lang: str) -> str:
                 f"unknown article {article_id!r}; the articles of the source are "
                 f"{', '.join(articles)} (data/raw/sources.toml)."
             )
-        *first, last = article.authors or ("",)
+        *first, last = [author_name(a, lang) for a in article.authors] or [""]
         names = f"{t['authors_sep'].join(first)}{t['authors_last']}{last}" if first else last
         parts.append(
             t["citation_article"].format(
@@ -140,3 +167,91 @@ def source_caption(rows: Iterable[Mapping[str, Any] | str] | Any, lang: str) -> 
             )
         )
     return t["caption_prefix"] + t["caption_join"].join(parts) + t["caption_end"]
+
+
+# --------------------------------------------------------------------------------------------
+# Quoting the source: errata marked, translations beside the original
+# --------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _errata() -> tuple[tuple[str, str, str], ...]:
+    """The accepted errata of the corpus step: (paragraph id, as printed, as corrected)."""
+    from .audit import cleaning_audit
+
+    audit = cleaning_audit()
+    rows = audit[(audit["kind"] == "erratum") & (audit["decision"] == "accept")]
+    return tuple(
+        (str(r["paragraph_id"]), str(r["before"]), str(r["after"])) for r in rows.to_dict("records")
+    )
+
+
+def mark_errata(text: str, lang: str, paragraph_id: str | None = None) -> Markup:
+    """Source text as printed, each corrected place marked: the printed words (`<del>`), the
+    erratum mark (〔原文如此〕 / [sic]) and the corrected reading (`<ins>`), so that HTML, PDF
+    and Word alike show what the source says and what it should say.
+
+    `text` is clean corpus text (errata applied); `paragraph_id` limits the errata to its
+    paragraph (None: any erratum whose correction the text contains).
+    """
+    t = check_lang(lang).words["common"]
+    out = str(escape(text))
+    for paragraph, printed, corrected in _errata():
+        if paragraph_id is not None and paragraph != paragraph_id:
+            continue
+        printed, corrected = nest_quotes(printed), nest_quotes(corrected)
+        if corrected not in text:
+            continue
+        mark = (
+            f'<span class="an-erratum"><del class="an-printed">{escape(printed)}</del>'
+            f'<span class="an-sic">{escape(t["sic"])}</span>'
+            f'<ins class="an-corrected">{escape(t["corrected"].format(text=corrected))}</ins>'
+            "</span>"
+        )
+        out = out.replace(str(escape(corrected)), mark)
+    return Markup(out)
+
+
+def has_erratum(text: str) -> bool:
+    """True when `text` holds a place an erratum corrected."""
+    return any(corrected in text for _, _, corrected in _errata())
+
+
+def nest_quotes(text: str) -> str:
+    """Quotation marks inside a quotation become single (GB/T 15834: “…‘…’…”)."""
+    return str(text).replace("“", "‘").replace("”", "’")
+
+
+def quoted_sentence(sentence_id: str, text: str, lang: str) -> Markup:
+    """A quoted sentence of the source, in quotation marks: in Chinese the sentence as printed
+    with its errata marked; in English the project's translation, then the Chinese original
+    (marked `lang="zh-CN"`). Quotes inside the quotation are single (GB/T 15834)."""
+    paragraph = sentence_id.rsplit("-s", 1)[0]
+    original = Markup("“{}”").format(mark_errata(nest_quotes(text), lang, paragraph))
+    if check_lang(lang).is_source:
+        return original
+    t = check_lang(lang).words["common"]
+    english = Markup("“{}”").format(nest_quotes(translation(sentence_id)))
+    after = t["translated_as_corrected"] if has_erratum(text) else ""
+    return Markup("{}{} {}").format(english, after, zh_span(original))
+
+
+def quoted_phrase(zh: str, lang: str) -> Markup:
+    """A phrase of the source (an example, a listed item): itself in Chinese; in English its
+    translation with the Chinese beside it."""
+    original = Markup("“{}”").format(mark_errata(nest_quotes(zh), lang))
+    if check_lang(lang).is_source:
+        return original
+    english = Markup("“{}”").format(nest_quotes(translation(zh)))
+    return Markup("{} ({})").format(english, zh_span(original))
+
+
+def note_html(cite: Citation, lang: str) -> Markup:
+    """The body of a source note: the quoted sentence, its article and section."""
+    t = check_lang(lang).words["common"]
+    where = Markup(escape(t["note_where"])).format(
+        article=article_label(cite.article_title, lang),
+        section=section_label(cite.section, lang),
+    )
+    quoted = quoted_sentence(cite.sentence_id, cite.sentence, lang)
+    return Markup("{}{}{}").format(t["note_lead"], quoted, where)

@@ -41,6 +41,59 @@ def _leaders(winners: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     return leaders, runners_up, int((winners["clusters"] > counts[1]).sum()) + 1
 
 
+def _partial_lists(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Strategy rows whose stated count exceeds the items the text lists (Zhejiang's action
+    plan: 8 areas, five named): the reports say that the list is partial."""
+    out = []
+    for r in rows:
+        listed = [x for x in str(r.get("listed_zh") or "").split(";") if x]
+        if listed and r.get("count") is not None and int(r["count"]) > len(listed):
+            out.append({**r, "listed": len(listed)})
+    return out
+
+
+def _sentence_rows(ids: list[str]) -> list[dict[str, Any]]:
+    from ..corpus import load_corpus
+
+    corpus = load_corpus()
+    texts = {s.id: s for s in corpus.sentences}
+    return [{"sentence_id": i, "text": texts[i].text} for i in ids]
+
+
+def _weaknesses(sentence_id: str | None) -> list[dict[str, Any]]:
+    """The article's case on the weak links, in its own order: the opening sentence of each
+    paragraph from the one stating the localisation rate to the end of its section (首先…,
+    其次…, 此外…), so the report follows the argument and not only its figures."""
+    from ..corpus import load_corpus
+
+    if sentence_id is None:
+        return []
+    corpus = load_corpus()
+    paragraphs = {p.id: p for p in corpus.paragraphs}
+    start = paragraphs[next(s.paragraph_id for s in corpus.sentences if s.id == sentence_id)]
+    body = [p for p in corpus.fact_paragraphs() if p.section_path == start.section_path]
+    after = body[[p.id for p in body].index(start.id) :]
+    return _sentence_rows([corpus.sentences_of(p.id)[0].id for p in after])
+
+
+def strategy_sentences(profile: v.ProvinceProfile) -> list[dict[str, Any]]:
+    """Every sentence of the paragraphs that state the province's strategy, in text order:
+    the substance the profile translates (Jiangsu's 企业+联盟 innovation centres, ...)."""
+    from ..corpus import load_corpus
+
+    corpus = load_corpus()
+    cited = {str(r["sentence_id"]) for r in profile.strategy}
+    paragraphs = {s.paragraph_id for s in corpus.sentences if s.id in cited}
+    ids = [s.id for s in corpus.fact_sentences() if s.paragraph_id in paragraphs]
+    return _sentence_rows(ids)
+
+
+def other_sentences(profile: v.ProvinceProfile) -> list[dict[str, Any]]:
+    """The profile's sentences that its strategy section does not already quote."""
+    shown = {s["sentence_id"] for s in strategy_sentences(profile)}
+    return [s for s in profile.sentences if s["sentence_id"] not in shown]
+
+
 def cluster_context(
     *,
     by_industry: pd.DataFrame | None = None,
@@ -94,6 +147,7 @@ def cluster_context(
         "first_year": documents[0] if documents else None,
         "last_year": documents[-1] if documents else None,
         "systems": systems,
+        "partial": _partial_lists([r for s in strategies_ for r in s["rows"]]),
         "toolbox": v.records("cluster_policy_toolbox"),
         "events": events.to_dict("records"),
         "first_event": events.iloc[0].to_dict(),
@@ -121,6 +175,8 @@ def amoled_context(
         return DatedFact(**fact(name).__dict__, period=str(row.get("period") or ""))
 
     built, building = fact("amoled_lines_built"), fact("amoled_lines_under_construction")
+    localisation = dated("organic_material_localisation_rate")
+    capacity = fact("new_display_capacity_rank")
     companies = v.records("display_companies")
     tech = v.records("amoled_technology_breakthroughs")
     materials = v.records("amoled_line_materials")
@@ -129,7 +185,7 @@ def amoled_context(
         "investment": fact("new_display_investment"),
         "output": dated("new_display_output_value"),
         "size_rank": fact("new_display_size_rank"),
-        "capacity_rank": fact("new_display_capacity_rank"),
+        "capacity_rank": capacity,
         "shipments_rank": fact("new_display_shipments_rank"),
         "lines_built": dated("amoled_lines_built"),
         "lines_building": building,
@@ -138,7 +194,11 @@ def amoled_context(
         "amoled_output": dated("amoled_output_value"),
         "amoled_rank": fact("amoled_output_rank"),
         "penetration": fact("amoled_penetration_by_value"),
-        "localisation": dated("organic_material_localisation_rate"),
+        "localisation": localisation,
+        "weaknesses": _weaknesses(localisation.sentence_id),
+        "capacity_sentence": _sentence_rows([str(fact("new_display_capacity_rank").sentence_id)])[
+            0
+        ],
         "categories": fact("line_material_categories"),
         "items": fact("line_material_items"),
         "n_requirements": fact("ecosystem_requirements"),
@@ -193,7 +253,11 @@ def province_context(province: object, by_province: pd.DataFrame | None = None) 
         "term": profile.term,
         "peers": peers,
         "strategy": profile.strategy,
-        "sentences": profile.sentences,
+        "strategy_sentences": strategy_sentences(profile),
+        "sentences": other_sentences(profile),
+        "partial": _partial_lists(profile.strategy),
+        "n_strategies": len(v.strategies()),
+        "unit_kind": unit.kind,
     }
 
 
@@ -247,4 +311,5 @@ def audit_context(
         "passed": sum(c["result"] == "pass" for c in checks),
         "failed": sum(c["result"] != "pass" for c in checks),
         "tables": list(ALL_TABLES),
+        "partial": _partial_lists([r for s in v.strategies() for r in s["rows"]]),
     }

@@ -59,6 +59,28 @@ def format_count(value: float | int, lang: str, measure: str = "") -> str:
     return f"{text}{measure}" if check_lang(lang).fmt["count_measure"] else text
 
 
+def format_spelled(value: float | int, lang: str, measure: str = "") -> str:
+    """A small whole count written in words: en "two", zh 两批 (with its measure word).
+
+    Chinese publishing norms (GB/T 15835-2011, 4.3) allow Chinese or Arabic numerals for small
+    counts; the reports follow the source: its statistics in Arabic digits (44家, 8个), the
+    small counts it writes as words in Chinese numerals (两批, 前两批, 三个“要求”, 两家, 前三家).
+    Before a measure word 2 is 两, not 二. Counts the words file has no word for stay digits.
+    """
+    lang = check_lang(lang)
+    number = int(value)
+    if number != value or number < 0:
+        raise ValueError(f"only whole counts are spelled out, not {value!r}")
+    if lang.fmt["rank_numerals"] == "chinese":
+        import cn2an
+
+        text = "两" if number == 2 else cn2an.an2cn(number)
+        return f"{text}{measure}"
+    words = lang.fmt.get("cardinals") or []
+    text = words[number] if number < len(words) else format_number(number, lang)
+    return f"{text}{lang.fmt['word_space'] if measure else ''}{measure}"
+
+
 def format_rank(rank: int, lang: str) -> str:
     """An ordinal rank: zh 第二, en second (words up to tenth, then 11th, 12th...)."""
     fmt = check_lang(lang).fmt
@@ -110,7 +132,7 @@ def qualify(text: str, qualifier: str | None, lang: str) -> str:
 
 
 def _magnitude(value: float, lang: str, measure: str) -> str:
-    """数十个 / dozens of; 上百种 / about a hundred: the text's vague orders of magnitude."""
+    """数十个 / dozens of; 上百种 / over a hundred: the text's vague orders of magnitude."""
     lang = check_lang(lang)
     exponent = round(math.log10(value)) if value > 0 else 0
     pattern = lang.fmt["magnitudes"].get(str(exponent))
@@ -127,10 +149,14 @@ def format_value(
     measure: str = "",
 ) -> str:
     """Format a value of the fact tables by its unit (percent, 100m_yuan, rank, or a count)."""
-    check_lang(lang)
+    lang = check_lang(lang)
     unit = (unit or "").strip()
     if qualifier == "order_of_magnitude":
         return _magnitude(float(value), lang, measure)
+    if unit in lang.fmt.get("spelled_units", ()) and (qualifier or "equal") == "equal":
+        # Counts of things the text names as a set (两批, 三个“要求”): in words, as it does.
+        if float(value).is_integer() and 0 <= value < len(lang.fmt.get("cardinals") or [0] * 10):
+            return format_spelled(value, lang, measure)
     if unit in ("percent", "pct", "%"):
         text = format_percent(value, lang)
     elif unit in ("100m_yuan", "亿元"):
@@ -152,6 +178,10 @@ def join_items(items: Iterable[str], lang: str, conjunction: str | None = None) 
         return items[0]
     space = fmt["word_space"]
     word = conjunction or fmt["list_and"]
+    if not space and items[-1].startswith(word):
+        # 天马和和辉光电: a last name that starts with the conjunction (和辉光电) reads as a
+        # doubled particle; the source lists such names with 、 alone, and so do we.
+        return fmt["list_sep"].join(items)
     return fmt["list_sep"].join(items[:-1]) + f"{space}{word}{space}" + items[-1]
 
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from ..missing import is_missing
 
@@ -83,7 +83,8 @@ def table_html(
     for i, record in enumerate(frame.itertuples(index=False, name=None)):
         cells = []
         for column, value in zip(frame.columns, record, strict=True):
-            shown = "" if is_missing(value) else str(value)
+            # Markup (a Chinese original marked lang="zh-CN", an erratum) is kept as HTML.
+            shown = value if isinstance(value, Markup) else "" if is_missing(value) else str(value)
             text = f"<strong>{escape(shown)}</strong>" if i in marked else escape(shown)
             cells.append(f"<td{_cell_class(shown, column in number_columns)}>{text}</td>")
         attrs = ' class="an-highlight" aria-current="true"' if i in marked else ""

@@ -19,7 +19,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from . import formatting as fm
-from .citations import article_label, citation, section_label
+from .citations import citation, note_html, quoted_phrase, quoted_sentence
 from .labels import label, province_name, row_label
 from .lang import check_lang, template_text
 from .markup import html_to_text, slug
@@ -127,6 +127,19 @@ def _f_count(ctx: Any, value: Any, measure: str = "") -> Markup:
 
 
 @jinja2.pass_context
+def _f_spell(ctx: Any, value: Any, measure: str = "") -> Markup:
+    """`{{ n | spell("批") }}`: a small count in words (两批 / two), as the source writes it."""
+    return escape(fm.format_spelled(_as_fact(value).value, _lang_of(ctx), measure))
+
+
+@jinja2.pass_context
+def _f_first(ctx: Any, name: Any) -> Markup:
+    """`{{ code | province | first }}`: a name as first mentioned (Xizang (Tibet))."""
+    first = check_lang(_lang_of(ctx)).words["labels"].get("first_mention", {})
+    return escape(first.get(str(name), str(name)))
+
+
+@jinja2.pass_context
 def _f_month(ctx: Any, value: Any) -> Markup:
     return escape(fm.format_month(str(value), _lang_of(ctx)))
 
@@ -158,8 +171,13 @@ def _f_items(ctx: Any, values: Iterable[Any], conjunction: str | None = None) ->
 
 @jinja2.pass_context
 def _f_quote(ctx: Any, text: Any) -> Markup:
-    """`{{ row.quote | quote }}`: source words in the quotation marks of the report language."""
-    return escape(f"“{text}”")
+    """`{{ sentence | quote }}`: a sentence of the source (a row with `sentence_id` and
+    `text`) or a phrase of it, quoted in the report language: errata marked, and in English
+    the project's translation with the Chinese original beside it (`citations`)."""
+    lang = _lang_of(ctx)
+    if isinstance(text, Mapping):
+        return quoted_sentence(str(text["sentence_id"]), str(text["text"]), lang)
+    return quoted_phrase(str(text), lang)
 
 
 @jinja2.pass_context
@@ -184,6 +202,8 @@ def _environment() -> jinja2.Environment:
         bare=_f_bare,
         key=_f_key,
         count=_f_count,
+        spell=_f_spell,
+        first=_f_first,
         pct=_value_filter(fm.format_percent),
         amount=_value_filter(fm.format_amount),
         rank=_value_filter(lambda v, lang: fm.format_rank(int(v), lang)),
@@ -263,16 +283,10 @@ def notes_html(notes: NoteBook, lang: str) -> str:
     """The source notes of a block as an ordered list quoting each sentence."""
     if not notes.notes:
         return ""
-    t = check_lang(lang).words["common"]
     items = []
     for note in notes.notes:
-        cite = note.citation
-        where = t["note_where"].format(
-            article=escape(article_label(cite.article_title, lang)),
-            section=escape(section_label(cite.section, lang)),
-        )
         items.append(
             f'<li id="{notes.anchor(note.number)}" value="{note.number}">'
-            f"{escape(t['note_lead'])}“{escape(cite.sentence)}”{where}</li>"
+            f"{note_html(note.citation, lang)}</li>"
         )
     return f'\n<ol class="an-notes">{"".join(items)}</ol>'

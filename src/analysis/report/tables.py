@@ -10,17 +10,29 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from markupsafe import Markup
+
 from . import views as v
-from .citations import last_heading, source_caption
+from .citations import (
+    has_erratum,
+    heading_text,
+    mark_errata,
+    quoted_sentence,
+    source_caption,
+)
 from .formatting import format_month, format_number, join_names
 from .labels import (
+    en_span,
     indicator_label,
     label,
+    mark_chinese,
     province_name,
     region_name,
     row_label,
+    translation,
     with_original,
     words,
+    zh_span,
 )
 from .lang import check_lang
 from .markup import table_html
@@ -133,11 +145,13 @@ def _strategy_row(r: dict[str, Any], lang: str) -> dict[str, Any]:
     items = words(lang, "strategy_items")
     document = r.get("document_zh") or ""
     if document and check_lang(lang).is_source:
-        content = f"《{document}》"
+        content: Any = mark_errata(f"《{document}》", lang)  # the title as printed, marked
     elif document:
         # Document rows carry the title's English rendering in label_en (from the glossary).
         same = r.get("label_zh") == document
         content = label(document, lang, r.get("label_en") if same else None)
+        if has_erratum(document):
+            content += check_lang(lang).words["common"]["translated_as_corrected"]
     elif r.get("system_label"):
         content = f"“{r['system_label']}”"
     else:
@@ -147,8 +161,18 @@ def _strategy_row(r: dict[str, Any], lang: str) -> dict[str, Any]:
         "item": items.get(str(r["item"])) or row_label(r, "label", lang),
         "year": str(r["year"]) if r.get("year") is not None else "",
         "content": content,
-        "listed": str(r.get("listed_zh") or "").replace(";", "、"),
+        "listed": _listed(str(r.get("listed_zh") or ""), lang),
     }
+
+
+def _listed(listed_zh: str, lang: str) -> Any:
+    """The items a statement lists (";"-separated): 、-joined in Chinese; in English each
+    item's reviewed translation, the Chinese originals beside them."""
+    items = [x for x in listed_zh.split(";") if x]
+    if check_lang(lang).is_source or not items:
+        return "、".join(items)
+    english = join_names((translation(x) for x in items), lang)
+    return Markup("{} ({})").format(english, zh_span("、".join(items)))
 
 
 def province_strategy(profile: v.ProvinceProfile, lang: str) -> dict[str, Any]:
@@ -167,8 +191,14 @@ def province_strategy(profile: v.ProvinceProfile, lang: str) -> dict[str, Any]:
 
 def province_sentences(profile: v.ProvinceProfile, lang: str) -> dict[str, Any]:
     """The sentences of the source that name the profile's province, with their sections."""
+    from .contexts import other_sentences
+
     rows = [
-        {"section": last_heading(s["section"]), "sentence": s["text"]} for s in profile.sentences
+        {
+            "section": heading_text(s["section"], lang),
+            "sentence": quoted_sentence(s["sentence_id"], s["text"], lang),
+        }
+        for s in other_sentences(profile)
     ]
     frame = _frame(rows, ["section", "sentence"], lang)
     name = province_name(profile.unit, lang)
@@ -281,7 +311,7 @@ def materials(materials: list[dict[str, Any]], lang: str) -> dict[str, Any]:
             {
                 "number": _num(r["position"], lang),
                 "material": lang.pick(r["material_zh"], r["material_en"]),
-                "material_en": lang.pick(r["material_en"], r["material_zh"]),
+                "material_en": lang.pick(en_span(r["material_en"]), zh_span(r["material_zh"])),
             }
         )
     frame = _frame(rows, ["number", "material", "material_en"], lang)
@@ -335,7 +365,7 @@ def structure(frame: pd.DataFrame, lang: str) -> dict[str, Any]:
     rows = [
         {
             "article": r["article_id"],
-            "section": last_heading(r["section"]) or "—",
+            "section": heading_text(r["section"], lang) or "—",
             "paragraphs": _num(r["paragraphs"], lang),
             "fact_paragraphs": _num(r["fact_paragraphs"], lang),
             "pull_quotes": _num(r["pull_quotes"], lang),
@@ -356,6 +386,8 @@ def structure(frame: pd.DataFrame, lang: str) -> dict[str, Any]:
 def repairs(audit: pd.DataFrame, lang: str) -> dict[str, Any]:
     """Every repair of `audit` (`audit.cleaning_audit()`) other than punctuation: kind, where,
     before, after, reason, decision."""
+    from . import audit as audit_words
+
     kinds = words(lang, "repair_kinds")
     decisions = words(lang, "decision")
     audit = audit[audit["kind"] != "punctuation"]
@@ -363,9 +395,9 @@ def repairs(audit: pd.DataFrame, lang: str) -> dict[str, Any]:
         {
             "repair": kinds.get(r["kind"], r["kind"]),
             "paragraph": r["paragraph_id"],
-            "before": _short(r["before"]),
-            "after": _short(r["after"]),
-            "reason": _short(r["reason"], 160),
+            "before": _source_text(_short(audit_words.repair_sides(r, lang)[0]), lang),
+            "after": _source_text(_short(audit_words.repair_sides(r, lang)[1]), lang),
+            "reason": _source_text(audit_words.repair_reason(r, lang), lang),
             "status": decisions.get(r["decision"], r["decision"]),
         }
         for r in audit.to_dict("records")
@@ -380,14 +412,12 @@ def punctuation(audit: pd.DataFrame, lang: str) -> dict[str, Any]:
     audit = audit[audit["kind"] == "punctuation"]
     rows = []
     for paragraph, part in audit.groupby("paragraph_id", sort=False):
-        marks = "".join(
-            dict.fromkeys(f"{b}→{a} " for b, a in zip(part["before"], part["after"], strict=True))
-        )
+        pairs = dict.fromkeys(zip(part["before"], part["after"], strict=True))
         rows.append(
             {
                 "paragraph": paragraph,
                 "changes": _num(len(part), lang),
-                "after": marks.strip(),
+                "after": _marks(list(pairs), lang),
             }
         )
     return _view(
@@ -397,6 +427,23 @@ def punctuation(audit: pd.DataFrame, lang: str) -> dict[str, Any]:
         lang,
         ("changes",),
     )
+
+
+def _marks(pairs: list[tuple[str, str]], lang: str) -> Any:
+    """Punctuation changes: ",→，" in Chinese; in English each full-width mark marked Chinese
+    and named (`[labels.marks]`)."""
+    if check_lang(lang).is_source:
+        return " ".join(f"{b}→{a}" for b, a in pairs)
+    names = words(lang, "marks")
+    return Markup("; ").join(
+        Markup("{}→{} ({})").format(b, zh_span(a), names.get(a, "full-width mark"))
+        for b, a in pairs
+    )
+
+
+def _source_text(text: str, lang: str) -> Any:
+    """Text that may quote the source: in a translation its Chinese runs are marked."""
+    return text if check_lang(lang).is_source else mark_chinese(text)
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -411,7 +458,7 @@ def coverage(frame: pd.DataFrame, lang: str) -> dict[str, Any]:
     rows = []
     for kind, part in frame.groupby("kind", sort=True):
         counts = dict(zip(part["status"], part["mentions"], strict=True))
-        row = {"mention_kind": kind}
+        row = {"mention_kind": words(lang, "mention_kinds").get(str(kind), str(kind))}
         row.update({s: _num(int(counts.get(s, 0)), lang) for s in statuses})
         row["mentions"] = _num(int(part["mentions"].sum()), lang)
         rows.append(row)
@@ -432,13 +479,14 @@ def not_a_fact(mentions: pd.DataFrame, lang: str) -> dict[str, Any]:
     part = mentions[mentions["status"] == "not_a_fact"]
     rows = []
     for rule, group in part.groupby("rule", sort=True):
-        examples = "、".join(dict.fromkeys(str(t) for t in group["text"]))
+        examples = _short("、".join(dict.fromkeys(str(t) for t in group["text"])), 50)
+        rule_words = words(lang, "mention_rules").get(str(rule), {})
         rows.append(
             {
-                "rule": rule,
+                "rule": rule_words.get("name", rule),
                 "mentions": _num(len(group), lang),
-                "listed": _short(examples, 50),
-                "reason": str(group["reason"].iloc[0]),
+                "listed": examples if check_lang(lang).is_source else zh_span(examples),
+                "reason": rule_words.get("reason", str(group["reason"].iloc[0])),
             }
         )
     return _view(
@@ -457,7 +505,7 @@ def checks(checks: pd.DataFrame, lang: str) -> dict[str, Any]:
     rows_ = [{k: v.plain(x) for k, x in r.items()} for r in checks.to_dict("records")]
     rows = [
         {
-            "check": r["description"],
+            "check": words(lang, "checks").get(str(r["check"]), r["description"]),
             "expected": _num(r["expected"], lang),
             "computed": _num(r["computed"], lang),
             "result": results.get(r["result"], r["result"]),
@@ -481,9 +529,9 @@ def fact_tables(lang: str) -> dict[str, Any]:
     for t in ALL_TABLES:
         rows.append(
             {
-                "table": t.name,
+                "table": Markup("<code>{}</code>").format(t.name),
                 "rows": _num(len(v.table(t.name)), lang),
-                "description": t.title,
+                "description": words(lang, "table_titles").get(t.name, t.title),
             }
         )
     return _view(
