@@ -106,7 +106,8 @@ def test_dates_and_winners_are_consistent_with_their_quotes(facts_dir):
         assert row["launched"] in dates
         assert float(row["winners"]) in _numbers_in(row["winners_quote"])
     for row in read(facts_dir, "policy_events"):
-        dates = {m.value_text for m in extract(row["quote"], "q") if m.kind == "date"}
+        # A month (2019-08), or a year where the text gives no month (Jiangsu's 2018年).
+        dates = {m.value_text for m in extract(row["quote"], "q") if m.kind in ("date", "year")}
         assert row["date"] in dates
         assert row["statement_zh"] in row["quote"]
 

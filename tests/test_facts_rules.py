@@ -199,7 +199,9 @@ def test_a_duplicate_key_fails_the_schema():
         validate(table.name, frame(table, [GOOD, GOOD]))
 
 
-@pytest.mark.parametrize(("column", "value"), [("date", "2019-13"), ("level", "city")])
+@pytest.mark.parametrize(
+    ("column", "value"), [("date", "2019-13"), ("date", "2019-8"), ("level", "city")]
+)
 def test_policy_event_dates_and_levels_are_checked(column, value):
     table = BY_NAME["policy_events"]
     row = {

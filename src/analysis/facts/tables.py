@@ -203,7 +203,12 @@ TABLES: tuple[Table, ...] = (
         "Dated national, regional and provincial decisions on advanced-manufacturing clusters, "
         "with what each one stated.",
         (
-            Column("date", "yearmonth", "Month of the event (YYYY-MM)."),
+            Column(
+                "date",
+                "string",
+                "Month of the event (YYYY-MM), or its year (YYYY) where the text gives no month.",
+                pattern=r"^\d{4}(-(0[1-9]|1[0-2]))?$",
+            ),
             Column(
                 "level",
                 "string",

@@ -132,8 +132,10 @@ def _spread(wanted: list[float], heights: list[float], low: float, high: float) 
 
 
 def _decimal_year(period: str) -> float:
+    """The point of the time axis for a period: its month's start, or mid-year for an event
+    the text dates by its year alone (2018年), whose label then says only the year."""
     year, _, month = str(period).partition("-")
-    return int(year) + (int(month or 1) - 1) / 12
+    return int(year) + ((int(month) - 1) / 12 if month else 0.5)
 
 
 def _event_label(row: dict[str, Any], lang: str) -> str:
