@@ -727,9 +727,22 @@ def _prestart(task: Task, rt: Runtime) -> None:
             rt.spare = None
 
 
+def forget_words() -> None:
+    """Drop this process's parsed words files (`report.lang.load_words` caches them).
+
+    The export reads the page words of the report's language; a worker kept from one build to
+    the next (`analysis preview`) must see a words file edited in between. A parse costs
+    milliseconds. (Kernels are forked fresh for every job and read the files themselves.)
+    """
+    lang = sys.modules.get("analysis.report.lang")
+    if lang is not None:
+        lang.load_words.cache_clear()
+
+
 def run_task(task: Task, rt: Runtime | None = None) -> Result:
     """Execute (and for reports, export) one job. Never raises: failures are in the Result."""
     rt = rt or runtime(task.warm_imports)
+    forget_words()
     timings: dict[str, float] = {}
     log = io.StringIO()
     log.write(f"job {task.job_id}\nnotebook {_relativise(task.notebook, task.root)}\n")
