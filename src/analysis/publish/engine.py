@@ -534,6 +534,7 @@ class Context:
             root=str(self.root.resolve()),
             mode="report",
             formats=report.formats,
+            figure_formats=report.figures,
             export={
                 "job_id": job.job_id,
                 "title": job.title(),
