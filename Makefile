@@ -75,7 +75,8 @@ bench: setup
 	$(BIN)/python bench/bench_setup.py
 	$(BIN)/python bench/bench_corpus.py
 	$(BIN)/python bench/bench_facts.py
-	@echo "The report build: $(BIN)/python bench/bench_build.py (about 35 min: the naive loop too)"
+	@echo "The report build: $(BIN)/python bench/bench_build.py (a few minutes: the naive loop of"
+	@echo "16 jobs too; --quick for the no-op, one-job and preview timings only)"
 
 lock: setup
 	$(UV_COMPILE) --extra dev -o requirements/lock.txt
