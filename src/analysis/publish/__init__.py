@@ -17,6 +17,8 @@ One module per job of the pipeline, after papermill's layout:
 - `executors`  runs jobs in local worker processes or on a Dask cluster
 - `manifest`, `index`, `progress`   the run record, `reports/index.html` and the console
 - `engine`     ties them together; `cli` is the argument parser of `analysis build`
+- `preview`    `analysis preview`: serves the reports folder on loopback, rebuilds what each
+               saved edit touches on warm workers (`executors.WarmExecutor`) and reloads the page
 
 `import analysis.publish` is cheap: papermill, nbconvert and WeasyPrint are imported only in the
 worker processes that execute and export notebooks.
