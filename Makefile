@@ -17,10 +17,12 @@ LAB_ROOT_FLAG = $(if $(filter 0,$(LAB_UID)),--allow-root)
 LAB_NOTEBOOK := notebooks/explore.ipynb
 LAB_ARGS ?=
 
-.PHONY: help setup reports verify test lint format lab data geometry lock clean bench
+.PHONY: help setup reports preview verify test lint format lab data geometry lock clean bench
 
 help:
 	@echo "make reports   build every report into reports/ (HTML, PDF, figures, index)"
+	@echo "make preview   serve reports/ on 127.0.0.1 and rebuild what each saved edit touches"
+	@echo "               (PREVIEW_ARGS=\"--only province_profile --lang en\", --port N)"
 	@echo "make verify    rebuild every report in a temporary folder and compare its bytes with"
 	@echo "               reports/manifest.json (SAMPLE=N: a fixed sample of N jobs)"
 	@echo "make test      lint, format check and the whole test suite (what CI runs)"
@@ -35,6 +37,11 @@ setup:
 
 reports: setup
 	$(BIN)/analysis build
+
+# `make preview PREVIEW_ARGS="--only province_profile --param province=江苏 --lang en"`
+PREVIEW_ARGS ?=
+preview: setup
+	$(BIN)/analysis preview $(PREVIEW_ARGS)
 
 verify: setup
 	$(BIN)/analysis verify $(if $(SAMPLE),--sample $(SAMPLE))
@@ -69,7 +76,8 @@ bench: setup
 	$(BIN)/python bench/bench_corpus.py
 	$(BIN)/python bench/bench_detectors.py
 	$(BIN)/python bench/bench_facts.py
-	@echo "The report build: $(BIN)/python bench/bench_build.py (about 35 min: the naive loop too)"
+	@echo "The report build: $(BIN)/python bench/bench_build.py (a few minutes: the naive loop of"
+	@echo "16 jobs too; --quick for the no-op, one-job and preview timings only)"
 
 lock: setup
 	$(UV_COMPILE) --extra dev -o requirements/lock.txt

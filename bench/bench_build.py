@@ -1,32 +1,37 @@
-"""Benchmark the report build (issue 6) against the naive way, in the same run.
+"""Benchmark the report build (issues 6 and 13) against the naive way, in the same run.
 
-1. The full build: `analysis build --force` of every job in reports.toml (every notebook,
-   both languages, all province profiles, HTML and PDF) into a temporary reports folder.
-2. The naive way over the same jobs: a shell loop that runs, per job, the `papermill` command,
-   `jupyter nbconvert --to html --no-input` and, for the PDF, the `weasyprint` command on that
-   HTML (nbconvert's own PDF exporters need LaTeX or a Chromium download, which this machine
-   does not have).
-3. A no-op rebuild (everything up to date) and a rebuild of one job (`--force` on one
-   province profile, or on the fixture chart with --fixtures).
+1. Stages, per job kind (report): the template process's imports and base-map precompute
+   (a fresh interpreter, median of --repeat), and from the engine's own timings of every job
+   of the full build and of the one-job rebuilds (`analysis build -v`): kernel (start and wait
+   for the template process), cells, HTML, PDF and Word (when a report has it), medians; and
+   the province map alone in a warm process (first draw, then the median of the next ones).
+2. The full build: `analysis build --force` of every job (every notebook, both languages, all
+   province profiles) into a temporary reports folder; wall time and peak memory of the whole
+   process tree (the sum of the resident sizes of the command and all its descendants, sampled
+   every 50 ms with psutil; without psutil, the largest single descendant from getrusage).
+3. The naive way over at least 16 jobs spread over every report kind (round robin over the
+   reports): per job, `papermill`, `jupyter nbconvert --to html --no-input` and, for the PDF,
+   the `weasyprint` command on that HTML (nbconvert's PDF exporters need LaTeX or Chromium);
+   extrapolated to all the jobs (labelled), or run on all with --naive-jobs 0.
+4. A no-op rebuild (everything up to date), the cold rebuild of one province profile (a new
+   `analysis build --force` process each time, median of --repeat), and the preview's
+   edit-to-page latency (`bench/bench_preview.py`, median of --repeat).
 
-For each: wall time and the peak memory of the whole process tree (the sum of the resident
-sizes of the command and all its descendants, sampled every 50 ms with psutil; without psutil,
-the largest single descendant from getrusage). Targets: full build at least 4 times faster
-than the naive way, no-op at most 1 s, one province at most 3 s, peak at most 2 GB.
+Targets (issue 13): full build at least 12 times faster than the naive loop, one province
+profile cold at most 3.0 s, preview edit at most 1.5 s, no-op at most 0.5 s, peak memory of
+the full build at most 1.5 GB.
 
-Run: `.venv/bin/python bench/bench_build.py` (the real reports.toml; the naive loop takes a
-while), or `.venv/bin/python bench/bench_build.py --fixtures` (the small test project).
-`--naive-limit N` runs the naive loop on the first N jobs only and extrapolates (labelled);
-`--only REPORT` (repeatable) benchmarks a subset of the reports. `--quick` skips the full build
-and the naive loop: it builds the single job once (untimed, so that there is something to be
-up to date), then times the no-op rebuild of that job and its forced rebuild; `--repeat N`
-times the forced rebuild N times and reports each run and the median.
+Run: `.venv/bin/python bench/bench_build.py` (everything; the naive loop of 16 jobs takes a few
+minutes), `--skip-naive`, `--skip-full`, `--skip-preview` to leave parts out, `--quick` (no full
+build, no naive loop), `--repeat N`, `--naive-jobs N`, `--only REPORT` (repeatable), or
+`--fixtures` (the small test project; no preview or map stages there).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import shlex
 import shutil
@@ -45,24 +50,43 @@ from analysis.publish.spec import load_spec, select
 
 BIN = Path(sys.executable).parent
 FIXTURES = ROOT / "tests" / "fixtures" / "build"
-TARGET_RATIO = 4.0
-TARGET_NOOP_S = 1.0
+TARGET_RATIO = 12.0
+TARGET_NOOP_S = 0.5
 TARGET_ONE_S = 3.0
-TARGET_PEAK_MB = 2048.0
+TARGET_PREVIEW_S = 1.5
+TARGET_PEAK_MB = 1536.0
+# "ok JOB (kernel_start 0.0 s, libraries 0.2 s, ...)": a job's timings, from `build -v`.
+TIMINGS = re.compile(r"^ok (\S+) \((.*)\)$")
+STAGES = (
+    ("kernel", ("kernel_start", "kernel_wait")),
+    ("cells", ("run",)),
+    ("html", ("html",)),
+    ("pdf", ("pdf",)),
+    ("word", ("docx",)),
+)
 
 
-def measure(command: list[str], cwd: Path) -> tuple[float, float, int]:
-    """Run a command; return (wall seconds, peak MB of its process tree, exit status)."""
+def measure(
+    command: list[str], cwd: Path, *, env: dict[str, str] | None = None
+) -> tuple[float, float, int, str]:
+    """Run a command; return (wall seconds, peak MB of its process tree, exit status, output)."""
     try:
         import psutil
     except ImportError:  # pragma: no cover - psutil is in the lock
         psutil = None
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
     peak = 0.0
+    out: list[bytes] = []
     errors: list[bytes] = []
-    reader = threading.Thread(target=lambda: errors.append(process.stderr.read()), daemon=True)
-    reader.start()
+    readers = [
+        threading.Thread(target=lambda: out.append(process.stdout.read()), daemon=True),
+        threading.Thread(target=lambda: errors.append(process.stderr.read()), daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
     if psutil is not None:
         root = psutil.Process(process.pid)
         while process.poll() is None:
@@ -79,12 +103,125 @@ def measure(command: list[str], cwd: Path) -> tuple[float, float, int]:
             time.sleep(0.05)
     status = process.wait()
     wall = time.perf_counter() - started
-    reader.join()
+    for reader in readers:
+        reader.join()
     if psutil is None:
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     if status not in (0, 1):
         sys.stderr.write(b"".join(errors).decode("utf-8", "replace")[-3000:])
-    return wall, peak, status
+    # What the command printed, both streams (`analysis build -v` reports on stderr).
+    text = b"".join(out + errors).decode("utf-8", "replace")
+    return wall, peak, status, text
+
+
+def job_timings(text: str) -> dict[str, dict[str, float]]:
+    """job id -> its timings, from the lines `analysis build -v` prints."""
+    found = {}
+    for line in text.splitlines():
+        match = TIMINGS.match(line.strip())
+        if match:
+            found[match.group(1)] = {
+                name: float(seconds.removesuffix(" s"))
+                for name, _, seconds in (p.partition(" ") for p in match.group(2).split(", "))
+            }
+    return found
+
+
+def stage_table(timings: dict[str, dict[str, float]], kinds: dict[str, str]) -> list[str]:
+    """Median seconds of each stage per job kind (report), as printable lines."""
+    by_kind: dict[str, list[dict[str, float]]] = {}
+    for job_id, values in timings.items():
+        by_kind.setdefault(kinds.get(job_id, job_id.split(".")[0]), []).append(values)
+    lines = [f"  {'kind':18} {'jobs':>4}" + "".join(f" {name:>7}" for name, _ in STAGES)]
+    for kind, runs in sorted(by_kind.items()):
+        cells = []
+        for _, keys in STAGES:
+            values = [sum(run[k] for k in keys if k in run) for run in runs if keys[0] in run]
+            cells.append(f" {statistics.median(values):7.2f}" if values else f" {'-':>7}")
+        lines.append(f"  {kind:18} {len(runs):4d}" + "".join(cells))
+    return lines
+
+
+def spread(jobs: list, count: int) -> list:
+    """`count` jobs taken round robin over the reports, so that every kind is in the sample."""
+    by_report: dict[str, list] = {}
+    for job in jobs:
+        by_report.setdefault(job.report.name, []).append(job)
+    chosen: list = []
+    while len(chosen) < min(count, len(jobs)):
+        for queue in by_report.values():
+            if queue and len(chosen) < count:
+                chosen.append(queue.pop(0))
+    return chosen
+
+
+_IMPORTS = """
+import json, sys, time
+started = time.perf_counter()
+from analysis.publish.zygote import KERNEL_MODULES, as_in_a_kernel, warm_up
+warm_up(KERNEL_MODULES)
+done = warm_up(json.loads(sys.argv[1]))
+imported = time.perf_counter()
+warm_up(done, calls=True)
+print(json.dumps({"imports": imported - started, "precompute": time.perf_counter() - imported}))
+"""
+
+_MAP = """
+import json, statistics, sys, time
+from analysis.publish.zygote import KERNEL_MODULES, warm_up
+warm_up(KERNEL_MODULES)
+warm_up(json.loads(sys.argv[1]), calls=sys.argv[2] == "1")
+import matplotlib.pyplot as plt
+from analysis.report import charts, views
+by_province = views.winners_by_province()
+times = []
+for province in ["江苏", "广东", "西藏", "北京", "海南", "新疆"]:
+    started = time.process_time()
+    plt.close(charts.province_locator(by_province, province, "en"))
+    times.append(time.process_time() - started)
+print(json.dumps({"first": times[0], "median": statistics.median(times[1:])}))
+"""
+
+
+def template_stages(spec, cwd: Path, figures: Path, repeat: int) -> None:
+    """The template process's imports and precompute, and the province map, timed alone."""
+    import json
+
+    modules = sorted({m for r in spec.reports.values() for m in r.notebook_info.imports})
+    env = {**os.environ, "MPLBACKEND": "Agg", "ANALYSIS_FIGURES_DIR": str(figures)}
+    runs = []
+    for _ in range(repeat):
+        done = subprocess.run(
+            [sys.executable, "-c", _IMPORTS, json.dumps(modules)],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        )
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    imports = statistics.median(r["imports"] for r in runs)
+    precompute = statistics.median(r["precompute"] for r in runs)
+    print(
+        f"template process: imports {imports:.2f} s, base-map precompute {precompute:.2f} s "
+        f"(median of {repeat}; once per worker, before the first kernel is forked)"
+    )
+    if "province_profile" not in spec.reports:
+        return
+    for calls, label in (("1", "precomputed in the template"), ("0", "not precomputed")):
+        done = subprocess.run(
+            [sys.executable, "-c", _MAP, json.dumps(modules), calls],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        )
+        found = json.loads(done.stdout.strip().splitlines()[-1])
+        print(
+            f"province map ({label}): first {found['first']:.2f} s, then median "
+            f"{found['median']:.2f} s of CPU (PNG and SVG saved, as outside a build)"
+        )
 
 
 def naive_script(jobs, out: Path) -> str:
@@ -117,7 +254,13 @@ def naive_script(jobs, out: Path) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fixtures", action="store_true", help="use the small test project")
-    parser.add_argument("--naive-limit", type=int, help="run the naive loop on N jobs only")
+    parser.add_argument(
+        "--naive-jobs",
+        type=int,
+        default=16,
+        metavar="N",
+        help="run the naive loop on N jobs spread over every report (0: all), extrapolated",
+    )
     parser.add_argument(
         "--only", action="append", default=[], metavar="REPORT", help="a subset of the reports"
     )
@@ -128,15 +271,17 @@ def main() -> int:
         help="the single-job rebuild as REPORT:k=v,k=v (default: province_profile:"
         "province=江苏,lang=zh, or chart:lang=zh with --fixtures)",
     )
+    parser.add_argument("--skip-full", action="store_true", help="no full build")
+    parser.add_argument("--skip-naive", action="store_true", help="no naive loop")
+    parser.add_argument("--skip-preview", action="store_true", help="no preview latency")
+    parser.add_argument("--quick", action="store_true", help="the same as --skip-full --skip-naive")
     parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="skip the full build and the naive loop; time the no-op and one-job rebuilds only",
-    )
-    parser.add_argument(
-        "--repeat", type=int, default=1, metavar="N", help="time the one-job rebuild N times"
+        "--repeat", type=int, default=5, metavar="N", help="runs of each repeated measurement"
     )
     args = parser.parse_args()
+    repeat = max(1, args.repeat)
+    if args.quick:
+        args.skip_full = args.skip_naive = True
 
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp_name:
         tmp = Path(tmp_name)
@@ -154,89 +299,106 @@ def main() -> int:
         reports_dir = tmp / "reports"
         spec = load_spec(reports_file)
         jobs = make_jobs(select(spec, args.only))
+        kinds = {job.job_id: job.report.name for job in jobs}
         Context(spec, BuildOptions(reports_file=reports_file))  # validates titles and keys
         cwd = reports_file.parent
         build = [str(BIN / "analysis"), "build", "--reports-file", str(reports_file)]
-        build += ["--reports-dir", str(reports_dir), "--quiet"]
+        build += ["--reports-dir", str(reports_dir), "--verbose"]
         if args.jobs:
             build += ["--jobs", str(args.jobs)]
         selection = [arg for name in args.only for arg in ("--only", name)]
-        print(f"{len(jobs)} jobs from {reports_file}; {os.cpu_count()} cores")
+        print(f"{len(jobs)} jobs from {reports_file}; {os.cpu_count()} cores; repeat {repeat}")
+        if not args.fixtures:
+            template_stages(spec, ROOT / "notebooks", tmp / "figures", repeat)
         report, _, pairs = one.partition(":")
         one_args = ["--only", report]
         for pair in filter(None, pairs.split(",")):
             one_args += ["--param", pair]
-        if args.quick:
-            return _quick(build, one_args, one, cwd, max(1, args.repeat))
+        timings: dict[str, dict[str, float]] = {}
+        verdicts: list[tuple[str, bool]] = []
 
-        full_s, full_mb, status = measure([*build, *selection, "--force"], cwd)
+        full_s = full_mb = None
+        if not args.skip_full:
+            full_s, full_mb, status, out = measure([*build, *selection, "--force"], cwd)
+            timings.update(job_timings(out))
+            print(
+                f"analysis build (full, --force): {full_s:8.1f} s  peak {full_mb:7.0f} MB  "
+                f"exit {status}"
+            )
+            verdicts.append(
+                (f"peak memory {full_mb:.0f} MB <= {TARGET_PEAK_MB:.0f}", full_mb <= TARGET_PEAK_MB)
+            )
+        else:
+            measure([*build, *one_args], cwd)  # something to be up to date
+
+        if not args.skip_naive:
+            naive_jobs = spread(list(jobs), args.naive_jobs) if args.naive_jobs else jobs
+            naive_dir = tmp / "naive"
+            naive_dir.mkdir()
+            script = naive_dir / "loop.sh"
+            script.write_text(naive_script(naive_jobs, naive_dir), encoding="utf-8")
+            naive_s, naive_mb, _, _ = measure(["bash", str(script)], cwd)
+            kinds_in = sorted({job.report.name for job in naive_jobs})
+            label = f"naive loop ({len(naive_jobs)} jobs of {', '.join(kinds_in)}"
+            if len(naive_jobs) < len(jobs):
+                label += f"; extrapolated to {len(jobs)}"
+                naive_s = naive_s * len(jobs) / len(naive_jobs)
+            print(f"{label}): {naive_s:8.1f} s  peak {naive_mb:7.0f} MB")
+            if full_s is not None:
+                ratio = naive_s / full_s
+                print(f"speed-up: {ratio:.1f}x (target >= {TARGET_RATIO:.0f}x)")
+                verdicts.append(
+                    (f"speed-up {ratio:.1f}x >= {TARGET_RATIO:.0f}x", ratio >= TARGET_RATIO)
+                )
+
+        noop_s, noop_mb, _, _ = measure(
+            [*build, *selection] if not args.skip_full else [*build, *one_args], cwd
+        )
         print(
-            f"analysis build (full, --force): {full_s:8.1f} s  peak {full_mb:7.0f} MB  "
-            f"exit {status}"
+            f"no-op rebuild: {noop_s:8.2f} s  peak {noop_mb:7.0f} MB (target <= {TARGET_NOOP_S} s)"
         )
+        verdicts.append((f"no-op {noop_s:.2f} s <= {TARGET_NOOP_S}", noop_s <= TARGET_NOOP_S))
 
-        naive_jobs = jobs[: args.naive_limit] if args.naive_limit else jobs
-        naive_dir = tmp / "naive"
-        naive_dir.mkdir()
-        script = naive_dir / "loop.sh"
-        script.write_text(naive_script(naive_jobs, naive_dir), encoding="utf-8")
-        naive_s, naive_mb, _ = measure(["bash", str(script)], cwd)
-        label = "naive loop"
-        if len(naive_jobs) < len(jobs):
-            label += f" ({len(naive_jobs)} of {len(jobs)} jobs, extrapolated)"
-            naive_s = naive_s * len(jobs) / len(naive_jobs)
-        print(f"{label}: {naive_s:8.1f} s  peak {naive_mb:7.0f} MB")
-        ratio = naive_s / full_s
-        print(f"speed-up: {ratio:.1f}x (target >= {TARGET_RATIO:.0f}x)")
-
-        noop_s, noop_mb, _ = measure([*build, *selection], cwd)
+        runs = []
+        for _ in range(repeat):
+            seconds, _, _, out = measure([*build, *one_args, "--force"], cwd)
+            runs.append(seconds)
+            timings.update({f"{k}#{len(runs)}": v for k, v in job_timings(out).items()})
+        kinds.update({f"{k}#{i}": v for k, v in list(kinds.items()) for i in range(1, repeat + 1)})
+        one_s = statistics.median(runs)
         print(
-            f"no-op rebuild: {noop_s:8.2f} s  peak {noop_mb:7.0f} MB "
-            f"(target <= {TARGET_NOOP_S:.0f} s)"
+            f"one job cold ({one}), {repeat} runs: {', '.join(f'{r:.2f}' for r in runs)} s; "
+            f"median {one_s:.2f} s (target <= {TARGET_ONE_S} s)"
         )
+        verdicts.append((f"one job cold {one_s:.2f} s <= {TARGET_ONE_S}", one_s <= TARGET_ONE_S))
 
-        one_s, one_mb = _one_job(build, one_args, one, cwd, max(1, args.repeat))
+        print("stages, median seconds per job (engine timings; kernel = start + wait):")
+        for line in stage_table(timings, kinds):
+            print(line)
 
-        peak = max(full_mb, one_mb)
-        ok = (
-            ratio >= TARGET_RATIO
-            and noop_s <= TARGET_NOOP_S
-            and one_s <= TARGET_ONE_S
-            and peak <= TARGET_PEAK_MB
+        if not args.skip_preview and not args.fixtures:
+            done = subprocess.run(
+                [sys.executable, str(ROOT / "bench" / "bench_preview.py"), "--repeat", str(repeat)],
+                capture_output=True,
+                text=True,
+            )
+            last = (done.stdout.strip().splitlines() or ["(no output)"])[-1]
+            print(last if done.returncode == 0 else f"preview: failed\n{done.stderr[-2000:]}")
+            found = re.search(r"median ([\d.]+) s", last)
+            if found:
+                seconds = float(found.group(1))
+                verdicts.append(
+                    (
+                        f"preview edit {seconds:.2f} s <= {TARGET_PREVIEW_S}",
+                        seconds <= TARGET_PREVIEW_S,
+                    )
+                )
+
+        for text, ok in verdicts:
+            print(f"  {'met   ' if ok else 'MISSED'} {text}")
+        print(
+            "all measured targets met" if all(ok for _, ok in verdicts) else "some targets missed"
         )
-        print(f"peak memory of the build: {peak:.0f} MB (target <= {TARGET_PEAK_MB:.0f} MB)")
-        print("all targets met" if ok else "some targets missed")
-    return 0
-
-
-def _one_job(build: list[str], one_args: list[str], one: str, cwd: Path, repeat: int):
-    """Time the forced rebuild of one job `repeat` times; print each run and the median."""
-    runs = [measure([*build, *one_args, "--force"], cwd)[:2] for _ in range(repeat)]
-    if repeat > 1:
-        listed = ", ".join(f"{seconds:.2f}" for seconds, _ in runs)
-        print(f"one job ({one}), {repeat} runs: {listed} s")
-    one_s = statistics.median(seconds for seconds, _ in runs)
-    one_mb = max(mb for _, mb in runs)
-    label = "median" if repeat > 1 else "one job"
-    print(
-        f"{label} ({one}): {one_s:8.2f} s  peak {one_mb:7.0f} MB (target <= {TARGET_ONE_S:.0f} s)"
-    )
-    return one_s, one_mb
-
-
-def _quick(build: list[str], one_args: list[str], one: str, cwd: Path, repeat: int) -> int:
-    """The no-op and one-job rebuilds only, after an untimed first build of that job."""
-    _, _, status = measure([*build, *one_args], cwd)
-    print(f"first build of {one} (untimed): exit {status}")
-    noop_s, noop_mb, _ = measure([*build, *one_args], cwd)
-    print(
-        f"no-op rebuild ({one}): {noop_s:8.2f} s  peak {noop_mb:7.0f} MB "
-        f"(target <= {TARGET_NOOP_S:.0f} s)"
-    )
-    one_s, one_mb = _one_job(build, one_args, one, cwd, repeat)
-    ok = noop_s <= TARGET_NOOP_S and one_s <= TARGET_ONE_S and one_mb <= TARGET_PEAK_MB
-    print("no-op and one-job targets met" if ok else "some targets missed")
-    print("(--quick: the full build, the naive loop and the speed-up were not measured)")
     return 0
 
 

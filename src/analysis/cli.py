@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from .errors import AnalysisError
 from .paths import RAW as RAW_DEFAULT
 from .publish.cli import add_arguments as add_build_arguments
-from .publish.cli import add_reports_file_argument
+from .publish.cli import add_preview_arguments, add_reports_file_argument
 
 if TYPE_CHECKING:
     from .facts.validation import SchemaValidator
@@ -176,6 +176,12 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return build_main(args)
 
 
+def _cmd_preview(args: argparse.Namespace) -> int:
+    from .publish.cli import preview_main
+
+    return preview_main(args)
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
     from .publish.progress import NORMAL, QUIET
     from .publish.verify import VerifyOptions, verify
@@ -296,6 +302,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="run the notebooks and build reports/ (make reports)")
     add_build_arguments(p)
     p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser(
+        "preview",
+        help="serve the reports on 127.0.0.1 and rebuild what each edit touches (make preview)",
+    )
+    add_preview_arguments(p)
+    p.set_defaults(func=_cmd_preview)
 
     p = sub.add_parser(
         "verify",

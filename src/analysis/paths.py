@@ -14,6 +14,8 @@ REPORTS = ROOT / "reports"
 FIGURES = REPORTS / "figures"
 # Where the running process saves its charts instead of FIGURES (see `figures_dir`).
 FIGURES_ENV = "ANALYSIS_FIGURES_DIR"
+# In that folder, the chart formats the build asks for (reports.toml `figures`), comma-separated.
+FIGURE_FORMATS_FILE = ".analysis-figure-formats"
 
 # Curated, reviewed inputs in data/raw/.
 SOURCES_ORIGIN = RAW / "sources.toml"
@@ -53,3 +55,15 @@ def figures_dir() -> Path:
             "the folder that should receive the charts, or unset it for reports/figures/."
         )
     return folder
+
+
+def figure_formats(default: tuple[str, ...]) -> tuple[str, ...]:
+    """The files a chart is saved as now: what `analysis build` asks for (the report's
+    `figures` in reports.toml, written into the kernel's figures folder), else `default`
+    (in JupyterLab: the chart's own, PNG and SVG)."""
+    try:
+        text = (figures_dir() / FIGURE_FORMATS_FILE).read_text(encoding="ascii")
+    except (OSError, ValueError):
+        return default
+    formats = tuple(part for part in text.strip().split(",") if part)
+    return formats or default

@@ -17,13 +17,16 @@ One module per job of the pipeline, after papermill's layout:
 - `executors`  runs jobs in local worker processes or on a Dask cluster
 - `manifest`, `index`, `progress`   the run record, `reports/index.html` and the console
 - `engine`     ties them together; `cli` is the argument parser of `analysis build`
+- `preview`    `analysis preview`: serves the reports folder on loopback, rebuilds what each
+               saved edit touches on warm workers (`executors.WarmExecutor`) and reloads the page
 
 `import analysis.publish` is cheap: papermill, nbconvert and WeasyPrint are imported only in the
 worker processes that execute and export notebooks.
 
 Outputs (all under reports/, written atomically; the same inputs give the same bytes):
 `notebooks/<job>.ipynb` (executed, kept with its error when a job fails), `html/<job>.html`,
-`pdf/<job>.pdf`, `figures/<name>.png|svg` (the charts each job saved; none are kept from a job
+`pdf/<job>.pdf`, `figures/<name>.png|svg` (the charts each job saved, SVG too where its report
+says `figures = ["png", "svg"]`; none are kept from a job
 that fails), `logs/<job>.log`, `index.html`, `manifest.json`, and `.build/` (the cache
 records). Everything goes into the reports folder of the build (`--reports-dir`), the charts
 too: every kernel saves them into a staging folder of its own (`$ANALYSIS_FIGURES_DIR`), and
@@ -60,6 +63,8 @@ The report list: `reports.toml` at the repository root
     kernel = "analysis"             # Jupyter kernel name
     inputs = ["data/raw/**", "data/processed/**"]   # files (globs, relative to the root)
                                     # whose content decides whether a report is up to date
+    figures = ["png"]               # the files each saved chart is written as: "png", and
+                                    # "svg" (for slides) only where a report declares it
 
     [site]                          # optional: the index page
     title = { zh = "报告", en = "Reports" }

@@ -1,13 +1,13 @@
 """Content hashes of a job's inputs, and the per-job records that say what is up to date.
 
 A job's key is the sha256 of: the engine version, the notebook file, the parameters, the parts
-of its reports.toml entry that shape the output (title, formats, kernel, citation), every file
-of the `analysis` package (src/analysis), the data files matched by its `inputs` globs and the
-lock file. Not the interpreter: the lock gives every supported Python the same packages, the
-outputs are the same bytes on each, and the key is printed in every report (the manifest records
-the interpreter that built a job). A job is up to date when its record in reports/.build/ has
-the same key, finished without error, and every output and figure it lists still exists with
-its size.
+of its reports.toml entry that shape the output (title, formats, chart formats, kernel,
+citation), every file of the `analysis` package (src/analysis), the data files matched by its
+`inputs` globs and the lock file. Not the interpreter: the lock gives every supported Python the
+same packages, the outputs are the same bytes on each, and the key is printed in every report
+(the manifest records the interpreter that built a job). A job is up to date when its record in
+reports/.build/ has the same key, finished without error, and every output and figure it lists
+still exists with its size.
 Records hold no timestamps, so two clean builds write the same bytes.
 """
 
@@ -122,6 +122,7 @@ class InputHasher:
             "engine": ENGINE_VERSION,
             "params": job.params,
             "formats": list(report.formats),
+            "figures": list(report.figures),
             "kernel": report.kernel,
             "title": report.title,
             "source": report.source,

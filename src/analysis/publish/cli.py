@@ -139,3 +139,58 @@ def main(args: argparse.Namespace) -> int:
     if args.update_notebooks:
         return update_notebooks(options, check=args.check)
     return build(options).exit_code
+
+
+def add_preview_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the options of `analysis preview` on its subparser."""
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        metavar="N",
+        help="the port on 127.0.0.1 to serve on (default: a free one, printed)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="REPORT",
+        help="preview only this report (repeatable; names as in reports.toml)",
+    )
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="restrict a grid parameter to one value, e.g. --param province=江苏 (repeatable)",
+    )
+    parser.add_argument("--lang", metavar="LANG", help="only this language")
+    parser.add_argument("--jobs", "-j", type=int, metavar="N", help="warm workers (default 1)")
+    add_reports_file_argument(parser)
+    parser.add_argument(
+        "--reports-dir",
+        type=Path,
+        metavar="PATH",
+        help="the folder to build into and serve (default: reports/ next to the reports file)",
+    )
+    # What `options_from_args` reads that a preview does not let one choose.
+    parser.set_defaults(
+        force=False,
+        executor="local",
+        scheduler=None,
+        quiet=True,
+        verbose=False,
+        wait=False,
+        yes=False,
+        cell_timeout=CELL_TIMEOUT,
+    )
+
+
+def preview_main(args: argparse.Namespace) -> int:
+    """Run `analysis preview` with parsed arguments; return the exit status."""
+    from .preview import PreviewOptions, preview
+    from .spec import UnknownSelectionError
+
+    if not 0 <= args.port <= 65535:
+        raise UnknownSelectionError(f"--port {args.port}: give 0 (a free port) to 65535.")
+    return preview(PreviewOptions(build=options_from_args(args), port=args.port))

@@ -370,6 +370,11 @@ class BuildLock:
             pass
         os.close(fd)
 
+    @staticmethod
+    def held(reports_dir: Path) -> bool:
+        """Whether this process holds the lock of `reports_dir`."""
+        return str((reports_dir / LOCK_FILE).resolve()) in _HELD
+
     def __enter__(self) -> BuildLock:
         return self.acquire()
 
@@ -529,6 +534,7 @@ class Context:
             root=str(self.root.resolve()),
             mode="report",
             formats=report.formats,
+            figure_formats=report.figures,
             export={
                 "job_id": job.job_id,
                 "title": job.title(),
@@ -781,11 +787,15 @@ def _only_ids(jobs: list[Job], job_ids: Sequence[str]) -> list[Job]:
     return [job for job in jobs if job.job_id in wanted]
 
 
-def build(options: BuildOptions) -> Summary:
+def build(options: BuildOptions, executor: Any = None) -> Summary:
     """Run a build; return its summary (exit_code 0, 1 for failures, 130 when interrupted).
 
     Everything that can be wrong with the request (the spec, the selection, the kernels, the
     reports folder, a concurrent build) raises an AnalysisError before any kernel starts.
+
+    `executor`: workers kept warm by the caller between builds (`analysis preview`), used
+    instead of new ones and left open. Its caller holds the reports folder's lock already
+    (a `BuildLock` of this process, for the whole session); it is checked, not taken again.
     """
     progress = Progress(options.verbosity, options.stream)
     spec = load_spec(options.reports_file)
@@ -798,12 +808,20 @@ def build(options: BuildOptions) -> Summary:
     check_reports_dir(spec, ctx.reports_dir, selected, ctx.hasher.package_dir)
     prepare_reports_dir(ctx.reports_dir)
     options = replace(options, jobs=_workers(options, progress.stream))
+    if executor is not None:
+        if not BuildLock.held(ctx.reports_dir):
+            raise BuildError(f"{_display(ctx.reports_dir)}: a warm executor needs the lock held")
+        return _build_locked(options, ctx, selected, progress, executor)
     with BuildLock(ctx.reports_dir, wait=options.wait, stream=progress.stream):
         return _build_locked(options, ctx, selected, progress)
 
 
 def _build_locked(
-    options: BuildOptions, ctx: Context, selected: Sequence[Job], progress: Progress
+    options: BuildOptions,
+    ctx: Context,
+    selected: Sequence[Job],
+    progress: Progress,
+    warm_executor: Any = None,
 ) -> Summary:
     _sweep_partial_files(ctx.reports_dir)
     stale = [
@@ -818,7 +836,7 @@ def _build_locked(
     try:
         if stale:
             warm = _warm_imports(stale)
-            executor = _make_executor(options, warm)
+            executor = warm_executor or _make_executor(options, warm)
             tasks = [ctx.task(job, warm) for job in stale]
             by_id = {job.job_id: job for job in stale}
             workers = min(executor.workers, len(tasks)) if executor.workers else 0
@@ -848,7 +866,7 @@ def _build_locked(
     except WriteFailure as exc:
         summary.stopped = summary.stopped or _write_failure_message(exc, ctx.reports_dir)
     finally:
-        if executor is not None:
+        if executor is not None and executor is not warm_executor:
             executor.close()
     label = _label(ctx.reports_dir, ctx.root)
     return progress.end(f"{label}/index.html", f"{label}/{LOGS_DIR}")

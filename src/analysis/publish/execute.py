@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..paths import FIGURES_ENV
+from ..paths import FIGURE_FORMATS_FILE, FIGURES_ENV
 
 INJECTED_TAG = "injected-parameters"
 ERROR_TAG = "papermill-error-cell-tag"
@@ -80,6 +80,8 @@ class Task:
     warm_imports: tuple[str, ...] = ()
     prestart_next: bool = False  # start a kernel for a later job while this one is exported
     cell_timeout: int = CELL_TIMEOUT  # seconds one cell may run before the job fails
+    # The files each chart is saved as (reports.toml `figures`); () leaves the notebook's own.
+    figure_formats: tuple[str, ...] = ()
 
 
 @dataclass
@@ -339,6 +341,16 @@ class Kernel:
             return ""
         lines = [line for line in text.splitlines() if not any(n in line for n in _KERNEL_NOISE)]
         return "\n".join(lines)
+
+    def set_figure_formats(self, formats: Sequence[str]) -> None:
+        """Tell the job's charts which files to save (`paths.figure_formats` reads it).
+
+        A file in the kernel's figures folder rather than its environment, which is fixed
+        when the kernel starts, before a spare kernel knows its job; hidden, so it is not
+        taken for a chart."""
+        if formats:
+            path = Path(self.figures) / FIGURE_FORMATS_FILE
+            path.write_text(",".join(formats) + "\n", encoding="ascii")
 
     def saved_figures(self) -> dict[str, bytes]:
         """The files in the kernel's figures folder: relative POSIX path -> bytes, sorted.
@@ -664,6 +676,7 @@ def execute(
             if kernel is None:
                 kernel = rt.kernel_for(task.kernel, task.cwd)
             kernel.ready()
+            kernel.set_figure_formats(task.figure_formats)
         except Exception as exc:
             raise KernelStartError(f"{type(exc).__name__}: {exc}") from exc
         timings["kernel_wait"] = time.perf_counter() - started
@@ -727,9 +740,22 @@ def _prestart(task: Task, rt: Runtime) -> None:
             rt.spare = None
 
 
+def forget_words() -> None:
+    """Drop this process's parsed words files (`report.lang.load_words` caches them).
+
+    The export reads the page words of the report's language; a worker kept from one build to
+    the next (`analysis preview`) must see a words file edited in between. A parse costs
+    milliseconds. (Kernels are forked fresh for every job and read the files themselves.)
+    """
+    lang = sys.modules.get("analysis.report.lang")
+    if lang is not None:
+        lang.load_words.cache_clear()
+
+
 def run_task(task: Task, rt: Runtime | None = None) -> Result:
     """Execute (and for reports, export) one job. Never raises: failures are in the Result."""
     rt = rt or runtime(task.warm_imports)
+    forget_words()
     timings: dict[str, float] = {}
     log = io.StringIO()
     log.write(f"job {task.job_id}\nnotebook {_relativise(task.notebook, task.root)}\n")

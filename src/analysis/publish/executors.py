@@ -149,6 +149,18 @@ class LocalExecutor:
             task_queue.put(_with_prestart(task, prestart))
         for _ in range(count):
             task_queue.put(None)
+        self._collect(result_queue, by_id, on_start, on_result)
+        # The workers exit on their own now; `close()` waits for them, after the engine has
+        # written the manifest and the index.
+
+    def _collect(
+        self,
+        result_queue: multiprocessing.Queue,
+        by_id: dict[str, Task],
+        on_start: OnStart,
+        on_result: OnResult,
+    ) -> None:
+        """Report each task's result as it arrives (a dead worker's task as failed)."""
         running: dict[int, str] = {}
         pending = set(by_id)
         try:
@@ -168,8 +180,6 @@ class LocalExecutor:
         except BaseException:
             self.terminate()
             raise
-        # The workers exit on their own now; `close()` waits for them, after the engine has
-        # written the manifest and the index.
 
     def close(self) -> None:
         """Wait for the workers to exit."""
@@ -213,6 +223,71 @@ class LocalExecutor:
                 proc.kill()
                 proc.join()
         self._procs = []
+
+
+class WarmExecutor(LocalExecutor):
+    """Local workers kept alive from one build to the next (`analysis preview`).
+
+    Each worker keeps its template process (`zygote`), its loaded papermill, nbconvert and
+    WeasyPrint, and a spare kernel forked for the next job, so a rebuild after an edit starts
+    running cells at once. What they hold is only imports and the package's derived caches:
+    the preview closes the executor and starts a new one when the package code, the lock or
+    the data change (see `preview`), so no worker outlives the code it imported.
+    """
+
+    def __init__(
+        self,
+        workers: int | None,
+        warm_imports: Sequence[str],
+        kernels: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        super().__init__(workers, warm_imports)
+        self.kernels = tuple(kernels)
+        self._queues: tuple[multiprocessing.Queue, multiprocessing.Queue] | None = None
+
+    def start(self) -> None:
+        """Start the workers (and their template processes) now, before the first task."""
+        if self._queues is not None:
+            return
+        ctx = self._context()
+        tasks: multiprocessing.Queue = ctx.Queue()
+        results: multiprocessing.Queue = ctx.Queue()
+        self._procs = [
+            ctx.Process(
+                target=_worker_main,
+                args=(tasks, results, self.warm_imports, self.kernels, os.getpid()),
+                name=f"analysis-preview-{i}",
+                daemon=True,
+            )
+            for i in range(self.workers)
+        ]
+        for proc in self._procs:
+            proc.start()
+        self._queues = (tasks, results)
+
+    def run(self, tasks: Sequence[Task], on_start: OnStart, on_result: OnResult) -> None:
+        """Run the tasks on the kept workers; each starts a spare kernel after its task."""
+        if not tasks:
+            return
+        self.start()
+        assert self._queues is not None
+        task_queue, result_queue = self._queues
+        for task in tasks:
+            task_queue.put(_with_prestart(task, True))
+        self._collect(result_queue, {task.job_id: task for task in tasks}, on_start, on_result)
+
+    def close(self) -> None:
+        """End the workers (they shut down their kernels and template processes)."""
+        if self._queues is not None:
+            for _ in self._procs:
+                self._queues[0].put(None)
+            self._queues = None
+        self._join()
+
+    def terminate(self) -> None:
+        """SIGTERM every worker now."""
+        super().terminate()
+        self._queues = None
 
 
 def _with_prestart(task: Task, prestart: bool) -> Task:

@@ -75,7 +75,7 @@ class Progress:
         else:
             self.summary.failed.append((job_id, error))
         if self.verbosity >= VERBOSE:
-            spent = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in timings.items())
+            spent = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in timings.items())
             self._print(f"{'ok' if ok else 'FAILED'} {job_id}" + (f" ({spent})" if spent else ""))
         elif not ok:
             self._print(f"FAILED {job_id}: {error}")

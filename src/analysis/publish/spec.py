@@ -22,13 +22,18 @@ from ..errors import AnalysisError, InputError
 
 FORMATS = ("html", "pdf")
 DEFAULT_FORMATS = ("html", "pdf")
+# The files each chart a report's notebook saves is written as (`figures = [...]`): PNG always
+# suffices for the pages; an SVG copy (for slides) only where a report declares it, since a
+# map's SVG is a megabyte and a sixth of the job's time (62 province maps, 70 MB a build).
+FIGURE_FORMATS = ("png", "svg")
+DEFAULT_FIGURE_FORMATS = ("png",)
 DEFAULT_KERNEL = "analysis"
 DEFAULT_INPUTS = ("data/raw/**", "data/processed/**")
 LANG = "lang"
 
 _TOP_KEYS = ("defaults", "site", "source", "reports", "notebooks")
-_DEFAULT_KEYS = ("formats", "kernel", "inputs")
-_REPORT_KEYS = ("notebook", "title", "params", "formats", "kernel", "inputs", "source")
+_DEFAULT_KEYS = ("formats", "kernel", "inputs", "figures")
+_REPORT_KEYS = ("notebook", "title", "params", "formats", "kernel", "inputs", "source", "figures")
 _SITE_KEYS = ("title",)
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _SCALAR = (str, int, float, bool)
@@ -256,6 +261,7 @@ class ReportSpec:
     inputs: tuple[str, ...]
     title: dict[str, str]
     source: dict[str, str]
+    figures: tuple[str, ...] = DEFAULT_FIGURE_FORMATS  # the files each saved chart is written as
 
     def grid_param(self, name: str) -> GridParam | None:
         """The grid entry called `name`, or None."""
@@ -322,6 +328,20 @@ def _str_list(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise SpecError(f"{where}: expected a list of strings, got {value!r}.")
     return tuple(value)
+
+
+def _figure_formats(value: Any, where: str) -> tuple[str, ...]:
+    """`figures = ["png", "svg"]`: at least one, each known, each once."""
+    formats = _str_list(value, f"{where} figures")
+    for fmt in formats:
+        if fmt not in FIGURE_FORMATS:
+            raise SpecError(
+                f"{where} figures: unknown chart format {fmt!r}{_suggest(fmt, FIGURE_FORMATS)}; "
+                f"valid formats: {', '.join(FIGURE_FORMATS)}."
+            )
+    if not formats or len(set(formats)) != len(formats):
+        raise SpecError(f'{where} figures: give each chart format once, e.g. ["png", "svg"].')
+    return formats
 
 
 def _formats(value: Any, where: str) -> tuple[str, ...]:
@@ -432,6 +452,9 @@ def load_spec(path: Path) -> Spec:
     _check_keys(site, _SITE_KEYS, f"{name} [site]")
     default_formats = _formats(defaults.get("formats", list(DEFAULT_FORMATS)), f"{name} [defaults]")
     default_kernel = defaults.get("kernel", DEFAULT_KERNEL)
+    default_figures = _figure_formats(
+        defaults.get("figures", list(DEFAULT_FIGURE_FORMATS)), f"{name} [defaults]"
+    )
     default_inputs = _str_list(defaults.get("inputs", list(DEFAULT_INPUTS)), f"{name} [defaults]")
     source = _citation(data.get("source"), f"{name} [source]")
     reports_table = data.get("reports")
@@ -461,6 +484,7 @@ def load_spec(path: Path) -> Spec:
             inputs=_str_list(entry.get("inputs", list(default_inputs)), where),
             title=_text_by_lang(entry.get("title"), f"{where} title"),
             source=_citation(entry.get("source"), f"{where} source") or source,
+            figures=_figure_formats(entry.get("figures", list(default_figures)), where),
         )
     site_title = _text_by_lang(site.get("title"), f"{name} [site] title")
     extra = _extra_notebooks(data.get("notebooks", {}), root, default_kernel, reports, name)

@@ -158,12 +158,16 @@ KERNEL_MODULES = (
 )
 
 
-def warm_up(modules: Sequence[str]) -> list[str]:
+def warm_up(modules: Sequence[str], calls: bool = False) -> list[str]:
     """Import `modules` and, after each, the modules listed in its `WARM_IMPORTS`; return the
     names imported. A module that fails to import is skipped: the notebook reports it itself.
 
     `WARM_IMPORTS` lets a module name what its functions import lazily (pandas, seaborn, ...),
-    so that importing it stays cheap elsewhere while kernels still start with it loaded.
+    so that importing it stays cheap elsewhere while kernels still start with it loaded. With
+    `calls` (the template process), the functions a module names in `WARM_CALLS` are called
+    once all are imported: work whose result every kernel would otherwise redo, such as the
+    projected base map of China (`report.map_geometry.prepare_base_map`). One that fails is
+    skipped too: the kernel then does the work itself, and reports what is wrong.
     """
     import importlib
 
@@ -181,6 +185,13 @@ def warm_up(modules: Sequence[str]) -> list[str]:
             continue
         done.append(name)
         queue += [str(n) for n in getattr(module, "WARM_IMPORTS", ())]
+    if calls:
+        for name in done:
+            for function in getattr(sys.modules[name], "WARM_CALLS", ()):
+                try:
+                    getattr(sys.modules[name], function)()
+                except Exception:
+                    continue
     return done
 
 
@@ -207,7 +218,7 @@ def serve(modules: Sequence[str], parent: int = 0) -> None:
         die_with_parent(parent, signal.SIGKILL)  # no thread: this process forks
     me = os.getpid()
     warm_up(KERNEL_MODULES)
-    warm_up(modules)
+    warm_up(modules, calls=True)
     as_in_a_kernel()
     signal.signal(signal.SIGCHLD, _reap)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build decides what Ctrl-C means

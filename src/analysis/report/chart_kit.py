@@ -40,6 +40,13 @@ LIGHT_GREY = "#E3E3E3"
 NOT_LISTED_FACE = "#FFFFFF"
 
 
+def figure_formats(default: tuple[str, ...]) -> tuple[str, ...]:
+    """The files to save a chart as: the build's (reports.toml `figures`), else `default`."""
+    from .. import paths
+
+    return paths.figure_formats(default)
+
+
 def figures_dir() -> Path:
     """Where charts are saved: `analysis.paths.figures_dir()`, looked up at every save.
 
@@ -73,7 +80,7 @@ def finish(fig: Figure, stem: str, lang: str, rows: Any, save: bool) -> Figure:
 
     add_caption(fig, source_caption(rows, lang))
     if save:
-        save_figure(fig, figures_dir() / f"{stem}_{lang}", formats=FORMATS)
+        save_figure(fig, figures_dir() / f"{stem}_{lang}", formats=figure_formats(FORMATS))
     return fig
 
 

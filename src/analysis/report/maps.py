@@ -43,6 +43,7 @@ WARM_IMPORTS = (
     "matplotlib.patheffects",
     "analysis.geometry",
     "analysis.report.style",
+    "analysis.report.map_geometry",  # its WARM_CALLS compute the base map once per process
 )
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -1,0 +1,89 @@
+"""The per-job cost cuts of issue 13: chart formats a report declares, the base map computed
+once in the kernel template process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from buildkit import add_package, run, write_notebook
+
+from analysis.paths import ROOT
+from analysis.publish.spec import SpecError, load_spec
+
+# Saves one file per chart format the build asks for, as `chart_kit.finish` does.
+SAVING = [
+    "x = 1",
+    "from analysis.paths import figure_formats, figures_dir\n"
+    "for fmt in figure_formats(('png', 'svg')):\n"
+    "    (figures_dir() / f'chart.{fmt}').write_text(fmt)",
+]
+
+
+def project_with(tmp_path, entries: str):
+    project = add_package(tmp_path / "project")
+    write_notebook(project / "notebooks" / "saves.ipynb", SAVING, "saves")
+    (project / "reports.toml").write_text(
+        '[defaults]\nformats = ["html"]\n\n' + entries, encoding="utf-8"
+    )
+    return project
+
+
+def test_svg_copies_only_for_the_reports_that_declare_them(tmp_path) -> None:
+    project = project_with(
+        tmp_path,
+        '[reports.plain]\nnotebook = "notebooks/saves.ipynb"\n\n'
+        '[reports.slides]\nnotebook = "notebooks/saves.ipynb"\nfigures = ["png", "svg"]\n',
+    )
+    summary, text = run(project)
+    assert summary.exit_code == 0, text
+    manifest = json.loads((project / "reports" / "manifest.json").read_text(encoding="utf-8"))
+    figures = {job: sorted(info["figures"]) for job, info in manifest["jobs"].items()}
+    # Both jobs save under the same name: what differs is which formats each was asked for.
+    assert figures["plain"] == ["figures/chart.png"]
+    assert figures["slides"] == ["figures/chart.png", "figures/chart.svg"]
+
+
+def test_the_chart_formats_are_checked(tmp_path) -> None:
+    project = project_with(
+        tmp_path, '[reports.bad]\nnotebook = "notebooks/saves.ipynb"\nfigures = ["png", "jpg"]\n'
+    )
+    with pytest.raises(SpecError, match=r"\[reports.bad\] figures: unknown chart format 'jpg'"):
+        load_spec(project / "reports.toml")
+    spec = load_spec(ROOT / "reports.toml")
+    assert spec.reports["province_profile"].figures == ("png",)
+    assert spec.reports["cluster_policy"].figures == ("png", "svg")
+
+
+_TEMPLATE = """
+import json
+from analysis.publish.zygote import warm_up
+from analysis.report import map_geometry
+warm_up(["analysis.report.charts"], calls=True)
+views = map_geometry._default_views()
+geom = views.main.units[320000]
+path = map_geometry.geometry_to_path(geom)
+print(json.dumps({
+    "views_cached": map_geometry._default_views.cache_info().currsize,
+    "same_path": path is map_geometry.geometry_to_path(geom),
+    "readonly": path.readonly,
+    "words_parsed": __import__("analysis.report.lang").report.lang.load_words.cache_info().currsize,
+}))
+"""
+
+
+def test_the_template_process_computes_the_base_map_once_and_reads_no_words() -> None:
+    """What the template process does before it forks kernels: the projected base map and its
+    paths (shared, read-only), and never a words file (kernels must read the current one)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _TEMPLATE],
+        cwd=ROOT / "notebooks",
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"},
+    )
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found == {"views_cached": 1, "same_path": True, "readonly": True, "words_parsed": 0}
