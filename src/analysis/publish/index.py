@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .export import EMBEDDED_FAMILY
 from .jobs import STATE_DIR, TMP_PREFIX, Job
 from .spec import LANG, Spec
 
@@ -28,8 +29,7 @@ def _lang_name(lang: str) -> str:
 
 
 CSS = """
-:root { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
-  sans-serif; color: #1f2328; }
+:root { font-family: "%(family)s", sans-serif; color: #1f2328; }
 body { margin: 0; line-height: 1.6; }
 main { max-width: 60rem; margin: 0 auto; padding: 2.5rem 1.5rem; }
 h1 { font-weight: normal; color: #0b4f8a; margin: 0 0 .3rem; font-size: 1.8rem; }
@@ -37,6 +37,10 @@ h1 span { display: block; font-size: 1.1rem; color: #5b6370; }
 h2 { font-weight: normal; color: #0b4f8a; font-size: 1.3rem; margin: 2.2rem 0 .5rem;
   border-bottom: 1px solid #d0d7de; padding-bottom: .2rem; }
 .citation { color: #5b6370; font-size: .85rem; margin: .2rem 0; }
+.description { margin: .2rem 0 .6rem; }
+.description span { display: block; color: #5b6370; font-size: .9rem; }
+nav.site { margin: 1rem 0 0; }
+nav.site a { margin-right: 1rem; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #d0d7de; }
 thead th { border-bottom: 2px solid #1f2328; font-weight: normal; color: #5b6370; }
@@ -69,6 +73,8 @@ def _cell(job: Job, record: Mapping[str, Any] | None, reports_dir: Path) -> str:
         parts.append(_esc(title))
     if "pdf" in outputs and (reports_dir / outputs["pdf"]).exists():
         parts.append(f'<a href="{_esc(outputs["pdf"])}">PDF</a>')
+    if "docx" in outputs and (reports_dir / outputs["docx"]).exists():
+        parts.append(f'<a href="{_esc(outputs["docx"])}">Word</a>')
     text = " · ".join(parts)
     figures = [rel for rel in sorted(record.get("figures") or {}) if (reports_dir / rel).exists()]
     if figures:
@@ -77,6 +83,28 @@ def _cell(job: Job, record: Mapping[str, Any] | None, reports_dir: Path) -> str:
         )
         text += f"<details><summary>图表 figures ({len(figures)})</summary>{links}</details>"
     return text
+
+
+def _description(description: dict[str, str]) -> str:
+    """A report's one line on the index, in each language (reports.toml `description`)."""
+    zh, en = description.get("zh") or description.get(""), description.get("en")
+    if not zh and not en:
+        return ""
+    inner = _esc(zh or "") + (f'<span lang="en">{_esc(en)}</span>' if en else "")
+    return f'<p class="description">{inner}</p>'
+
+
+def _site_nav() -> str:
+    """Links to the methodology note in each language."""
+    from ..report.lang import load_words
+    from .site import methodology_href
+
+    links = [
+        f'<a href="{methodology_href("zh")}">{_esc(load_words("zh")["page"]["methodology"])}</a>',
+        f'<a lang="en" href="{methodology_href("en")}">'
+        f"{_esc(load_words('en')['page']['methodology'])}</a>",
+    ]
+    return f'<nav class="site">{"".join(links)}</nav>'
 
 
 def _row_label(job: Job) -> str:
@@ -127,6 +155,7 @@ def render_index(
     title_zh = site.get("zh") or site.get("") or "报告"
     title_en = site.get("en") or "Reports"
     body = [f'<h1>{_esc(title_zh)}<span lang="en">{_esc(title_en)}</span></h1>']
+    body.append(_site_nav())
     for lang in ("zh", "en", ""):
         if spec.source.get(lang):
             attr = f' lang="{lang}"' if lang == "en" else ""
@@ -140,6 +169,7 @@ def render_index(
         langs = list(dict.fromkeys(lang for cells in row_list for lang, _ in cells))
         body.append(f'<section id="{_esc(report_name)}">')
         body.append(f"<h2>{_esc(_heading(spec, report_name, row_list, records))}</h2>")
+        body.append(_description(spec.reports[report_name].description))
         labelled = any(label for label in rows)
         head = ["<th></th>"] if labelled else []
         head += [f"<th>{_esc(_lang_name(lang))}</th>" for lang in langs]
@@ -165,7 +195,7 @@ def render_index(
         '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{_esc(title_zh)} · {_esc(title_en)}</title>\n<style>\n{{FONT}}\n"
-        f"{CSS.strip()}\n</style>\n</head>\n<body>\n<main>\n"
+        f"{CSS.replace('%(family)s', EMBEDDED_FAMILY).strip()}\n</style>\n</head>\n<body>\n<main>\n"
         + "\n".join(body)
         + "\n</main>\n</body>\n</html>\n"
     )
@@ -173,10 +203,12 @@ def render_index(
 
 def with_font(page: str) -> str:
     """Embed the font subset the page needs."""
-    from .export import _font_file, font_face_css, subset_font
+    from .export import font_face_css, subset_font
 
-    _, family = _font_file()
-    return page.replace("{FONT}", font_face_css(subset_font(html_lib.unescape(page)), family), 1)
+    # Under the private name of the reports, never "Noto Sans CJK SC": a browser with that
+    # family installed would otherwise mix its glyphs with the page's subset.
+    font = font_face_css(subset_font(html_lib.unescape(page)), EMBEDDED_FAMILY)
+    return page.replace("{FONT}", font, 1)
 
 
 def write_index(page: str, reports_dir: Path) -> bool:

@@ -40,12 +40,12 @@ from typing import Any, TextIO
 from ..errors import AnalysisError, InputError
 from ..paths import ROOT
 from . import cache
-from .jobs import FIGURES_DIR, HTML_DIR, NOTEBOOKS_DIR, PDF_DIR
+from .jobs import DOCX_DIR, FIGURES_DIR, HTML_DIR, NOTEBOOKS_DIR, PDF_DIR
 from .progress import NORMAL
 
 SAMPLE_SEED = "analysis-verify:"
 # The folders of reports/ whose every file a job record must list.
-PUBLISHED_DIRS = (NOTEBOOKS_DIR, HTML_DIR, PDF_DIR, FIGURES_DIR)
+PUBLISHED_DIRS = (NOTEBOOKS_DIR, HTML_DIR, PDF_DIR, DOCX_DIR, FIGURES_DIR)
 # Job problems with the same detail (a reports/ built for a few jobs only) are listed up to
 # this many, then counted; every file that differs is always listed.
 JOBS_SHOWN = 10
