@@ -189,7 +189,7 @@ p, li { orphans: 3; widows: 3; }
    cell and its `break-before`, which WeasyPrint then never saw. It draws nothing anyway. */
 .jp-Collapser { display: none; }
 .an-keep-prev { break-before: avoid; page-break-before: avoid; }
-table.an-table caption, figure.an-figure-table > table > caption { break-after: avoid; }
+table.an-table caption { break-after: avoid; }  /* above its table (the report layer's) */
 .an-source { break-before: avoid; page-break-before: avoid; }
 table.an-table thead { display: table-header-group; }
 table.an-table tbody tr:first-child, table.an-table tbody tr:nth-last-child(2) {
@@ -406,7 +406,8 @@ def _text(fragment: str) -> str:
 _HEADING = re.compile(r"<h([2-3])\b([^>]*)>(.*?)</h\1>", re.IGNORECASE | re.DOTALL)
 _ID = re.compile(r'\bid="([^"]*)"')
 _CELL_START = re.compile(r'(?=<div class="jp-Cell )')
-_EMPTY_ALT = re.compile(r'<img src="(data:image/[^"]+)" alt="">')
+# A heading (its text in group 1), or an image whose alt is empty.
+_HEADING_OR_IMG = re.compile(r'<h[1-3]\b[^>]*>(.*?)</h[1-3]>|<img\b[^>]*\balt=""[^>]*>', re.S)
 _FIGURE_CELL = ("jp-RenderedImage", 'class="an-figure-table"')
 
 
@@ -457,17 +458,18 @@ def _toc_html(headings: list[tuple[int, str, str]], label: str) -> str:
 def _alt_filled(body: str, lang: str) -> str:
     """Alt text for an image the report layer gave none: "Chart: <heading of its section>"."""
     words = _page_words(lang)
-    out, last, heading = [], 0, ""
-    for match in re.finditer(r"<h[1-3]\b[^>]*>(.*?)</h[1-3]>|" + _EMPTY_ALT.pattern, body, re.S):
-        if match.group(0).startswith("<h"):
+    sep = "：" if lang == "zh" else ": "
+    heading = ""
+
+    def fill(match: re.Match[str]) -> str:
+        nonlocal heading
+        if match.group(1) is not None:
             heading = _text(match.group(1))
-            continue
-        alt = f"{words['figure']}: {heading}" if lang != "zh" else f"{words['figure']}：{heading}"
-        out.append(body[last : match.start()])
-        out.append(f'<img src="{match.group(2)}" alt="{html_lib.escape(alt)}">')
-        last = match.end()
-    out.append(body[last:])
-    return "".join(out)
+            return match.group(0)
+        alt = html_lib.escape(f"{words['figure']}{sep}{heading}" if heading else words["figure"])
+        return match.group(0).replace('alt=""', f'alt="{alt}"', 1)
+
+    return _HEADING_OR_IMG.sub(fill, body)
 
 
 def _linked(body: str, xrefs: dict[str, str]) -> str:
@@ -550,7 +552,13 @@ def render_html(nb: Any, options: dict[str, Any], *, notebook_dir: str) -> tuple
         links = " ".join(f'<a href="{esc(href)}">{esc(label)}</a>' for label, href in site["links"])
         block.append(f'<p class="an-nav">{links}</p>')
     if site.get("data"):
-        links = " ".join(f'<a href="{esc(href)}">{esc(label)}</a>' for label, href in site["data"])
+        links = " ".join(
+            # A file name is neither language: set as code, as the footer's names are.
+            f'<a href="{esc(href)}">'
+            + (f"<code>{esc(label)}</code>" if label.endswith(".csv") else esc(label))
+            + "</a>"
+            for label, href in site["data"]
+        )
         block.append(f'<p class="an-data">{esc(text["data"])}{colon}{links}</p>')
     block.append("</header>")
     body = _cells_marked(body.strip())
@@ -602,7 +610,11 @@ def render_pdf(page: str, *, base_url: str) -> bytes:
 
     _subset_with_fonttools()
     with _font_configuration() as font_config, _source_date_epoch():
-        document = weasyprint.HTML(string=page, base_url=str(base_url) + "/")
+        # No base URL: the page embeds every resource, and a relative link ("../index.html",
+        # "../data/…csv") must stay relative; resolved against a base, it became a file:// URL
+        # naming the machine's checkout, in every PDF.
+        del base_url
+        document = weasyprint.HTML(string=page)
         return document.write_pdf(pdf_identifier=True, font_config=font_config)
 
 
@@ -752,6 +764,11 @@ def docx_source(page: str) -> str:
         return f'<section class="footnotes" role="doc-endnotes"><ol>{items}</ol></section>'
 
     body = _NOTES.sub(notes, body)
+    # A table in a <figure> became, in Word, a table nested in a one-cell layout table; as a
+    # plain table with its caption it is what Word users edit.
+    body = re.sub(
+        r'<figure class="an-figure-table">(.*?)</figure>', r"<div>\1</div>", body, flags=re.S
+    )
     head = page.split("<body>", 1)[0]
     lang = re.search(r'<html lang="([^"]+)"', head)
     # No <title>: pandoc would print it as a Title paragraph above the title block's heading.

@@ -62,8 +62,9 @@ def _cell(job: Job, record: Mapping[str, Any] | None, reports_dir: Path) -> str:
         return '<span class="missing">—</span>'
     outputs = job.outputs()
     if record.get("status") != "ok":
-        links = [f'<a class="failed" href="{_esc(outputs["ipynb"])}">failed / 失败</a>']
-        links.append(f'<a href="{_esc(job.log)}">log</a>')
+        failed = '失败 <span lang="en">failed</span>'
+        links = [f'<a class="failed" href="{_esc(outputs["ipynb"])}">{failed}</a>']
+        links.append(f'<a lang="en" href="{_esc(job.log)}">log</a>')
         return " · ".join(links)
     parts = []
     title = record.get("title") or job.job_id
@@ -81,7 +82,8 @@ def _cell(job: Job, record: Mapping[str, Any] | None, reports_dir: Path) -> str:
         links = "".join(
             f'<a href="{_esc(rel)}">{_esc(rel.split("/", 1)[-1])}</a>' for rel in figures
         )
-        text += f"<details><summary>图表 figures ({len(figures)})</summary>{links}</details>"
+        summary = f'图表 <span lang="en">figures</span> ({len(figures)})'
+        text += f"<details><summary>{summary}</summary>{links}</details>"
     return text
 
 
@@ -107,7 +109,13 @@ def _site_nav() -> str:
     return f'<nav class="site">{"".join(links)}</nav>'
 
 
+def _in(lang: str, markup: str) -> str:
+    """Markup of a language other than the page's (Chinese) marked as such."""
+    return f'<span lang="{_esc(lang)}">{markup}</span>' if lang and lang != "zh" else markup
+
+
 def _row_label(job: Job) -> str:
+    """The row's parameters in both languages, as markup (the English marked)."""
     labels = []
     for entry in job.report.grid:
         if entry.name == LANG or not entry.varies:
@@ -115,9 +123,9 @@ def _row_label(job: Job) -> str:
         value = job.params[entry.name]
         if entry.param_set is not None and entry.param_set.label:
             zh, en = entry.param_set.label(value, "zh"), entry.param_set.label(value, "en")
-            labels.append(zh if zh == en else f"{zh} {en}")
+            labels.append(_esc(zh) if zh == en else f'{_esc(zh)} <span lang="en">{_esc(en)}</span>')
         else:
-            labels.append(str(value))
+            labels.append(_esc(value))
     return " · ".join(labels)
 
 
@@ -130,21 +138,23 @@ def _heading(
     report = spec.reports[report_name]
     varies_more = any(e.varies and e.name != LANG for e in report.grid)
     if not varies_more:
-        titles = []
-        for _, job in rows[0]:
+        titles = {}
+        for lang, job in rows[0]:
             record = records.get(job.job_id)
-            titles.append((record or {}).get("title") or job.title() or "")
-        titles = [t for t in dict.fromkeys(titles) if t]
+            title = (record or {}).get("title") or job.title() or ""
+            if title and title not in titles:
+                titles[title] = lang
         if titles:
-            return " / ".join(titles)
-    declared = [t for t in report.title.values() if t]
+            return " / ".join(_in(lang, _esc(title)) for title, lang in titles.items())
+    declared = {t: lang for lang, t in report.title.items() if t}
     if declared:
         import re
 
         return " / ".join(
-            dict.fromkeys(re.sub(r"\s*\{[^}]*\}\s*", " … ", t).strip() for t in declared)
+            _in(lang, _esc(re.sub(r"\s*\{[^}]*\}\s*", " … ", t).strip()))
+            for t, lang in declared.items()
         )
-    return report_name.replace("_", " ").capitalize()
+    return _in("en", _esc(report_name.replace("_", " ").capitalize()))
 
 
 def render_index(
@@ -168,15 +178,15 @@ def render_index(
         row_list = list(rows.values())
         langs = list(dict.fromkeys(lang for cells in row_list for lang, _ in cells))
         body.append(f'<section id="{_esc(report_name)}">')
-        body.append(f"<h2>{_esc(_heading(spec, report_name, row_list, records))}</h2>")
+        body.append(f"<h2>{_heading(spec, report_name, row_list, records)}</h2>")
         body.append(_description(spec.reports[report_name].description))
         labelled = any(label for label in rows)
         head = ["<th></th>"] if labelled else []
-        head += [f"<th>{_esc(_lang_name(lang))}</th>" for lang in langs]
+        head += [f"<th>{_in(lang, _esc(_lang_name(lang)))}</th>" for lang in langs]
         body.append("<table><thead><tr>" + "".join(head) + "</tr></thead><tbody>")
         for label, cells in rows.items():
             by_lang = {lang: job for lang, job in cells}
-            tds = [f"<th>{_esc(label)}</th>"] if labelled else []
+            tds = [f'<th scope="row">{label}</th>'] if labelled else []
             for lang in langs:
                 job = by_lang.get(lang)
                 content = (
@@ -184,12 +194,13 @@ def render_index(
                     if job is not None
                     else '<span class="missing">—</span>'
                 )
-                tds.append(f"<td>{content}</td>")
+                attr = f' lang="{_esc(lang)}"' if lang and lang != "zh" else ""
+                tds.append(f"<td{attr}>{content}</td>")
             body.append("<tr>" + "".join(tds) + "</tr>")
         body.append("</tbody></table></section>")
     body.append(
-        '<footer><p>manifest: <a href="manifest.json">manifest.json</a> · '
-        "analysis build</p></footer>"
+        '<footer><p><span lang="en">manifest</span>: <a href="manifest.json">'
+        "<code>manifest.json</code></a></p></footer>"
     )
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .jobs import DATA_DIR, STATE_DIR, TMP_PREFIX, Job
+from .jobs import DATA_DIR, HTML_DIR, STATE_DIR, TMP_PREFIX, Job
 from .spec import Spec
 
 SITE_RECORD = f"{STATE_DIR}/site.json"
@@ -82,8 +82,10 @@ def imprint(article_ids: tuple[str, ...], lang: str) -> dict[str, str]:
 
 
 def page_context(spec: Spec, job: Job) -> dict[str, Any]:
-    """What the page of `job` needs of the site: imprint, links and data downloads (hrefs are
-    relative to the page, which lies one folder down, in html/)."""
+    """What the page of `job` needs of the site: imprint, links and data downloads.
+
+    Every href starts from the reports folder's parent (`../`): the HTML, the PDF and the Word
+    file each lie one folder down (html/, pdf/, docx/), so the same links work in all three."""
     lang = job.lang
     words = _words(lang)
     outputs = job.outputs()
@@ -93,7 +95,7 @@ def page_context(spec: Spec, job: Job) -> dict[str, Any]:
     ]
     audit = spec.reports.get(AUDIT_REPORT)
     if audit is not None and job.report.name != AUDIT_REPORT and "html" in audit.formats:
-        links.append((words["audit"], f"{AUDIT_REPORT}.{lang}.html" if lang else ""))
+        links.append((words["audit"], f"../{HTML_DIR}/{AUDIT_REPORT}.{lang}.html" if lang else ""))
     for kind, label in (("pdf", "PDF"), ("docx", words["docx"])):
         if kind in outputs:
             links.append((label, "../" + outputs[kind]))
@@ -102,7 +104,7 @@ def page_context(spec: Spec, job: Job) -> dict[str, Any]:
         data.append((words["workbook"], f"../{DATA_DIR}/{WORKBOOK}"))
     xrefs = {}
     if audit is not None and job.report.name != AUDIT_REPORT and lang:
-        xrefs[words["audit_ref"]] = f"{AUDIT_REPORT}.{lang}.html"
+        xrefs[words["audit_ref"]] = f"../{HTML_DIR}/{AUDIT_REPORT}.{lang}.html"
     return {
         "imprint": imprint(job.report.articles, lang),
         "links": [list(link) for link in links if link[1]],
@@ -137,8 +139,16 @@ def render_methodology(lang: str, series: str = "") -> str:
     ]
     for number, section in enumerate(note["sections"], start=1):
         body.append(f'<h2 id="m{number}">{esc(section["heading"])}</h2>')
-        body += [f"<p>{esc(paragraph)}</p>" for paragraph in section["paragraphs"]]
+        body += [f"<p>{_code_marked(esc(paragraph))}</p>" for paragraph in section["paragraphs"]]
     return page_shell("\n".join(line for line in body if line), note["title"], lang)
+
+
+_FILE_NAME = re.compile(r"\b[\w./-]+\.(?:toml|json|csv|xlsx|html)\b")
+
+
+def _code_marked(text: str) -> str:
+    """File names of the note set as code: names, in neither language."""
+    return _FILE_NAME.sub(lambda m: f"<code>{m.group(0)}</code>", text)
 
 
 def _file_sha256(path: Path) -> str:
