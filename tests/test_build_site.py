@@ -512,3 +512,19 @@ def test_index_describes_each_report_and_embeds_its_font_under_a_private_name() 
     assert 'font-family: "Noto Sans CJK SC"' not in page
     assert f'font-family: "{export.EMBEDDED_FAMILY}"' in page
     assert 'href="methodology.zh.html"' in page and 'href="methodology.en.html"' in page
+
+
+def test_only_a_short_lead_in_is_kept_with_its_chart() -> None:
+    """A chart after a long section may start the next page (moving the whole section left
+    half-empty pages, two in a row); a table always stays with what precedes it."""
+
+    def cell(inner: str) -> str:
+        return f'<div class="jp-Cell jp-CodeCell" id="x">{inner}</div>'
+
+    chart = cell('<div class="jp-RenderedImage"><img alt="" src="data:image/png;base64,AA"></div>')
+    table = cell('<figure class="an-figure-table"><table></table></figure>')
+    short = cell("<h2>标题</h2><p>一句说明。</p>")
+    long = cell("<h2>标题</h2><p>" + "很长的说明文字。" * 40 + "</p>")
+    assert "an-keep-prev" in export._cells_marked(short + chart).split(short)[1]
+    assert "an-keep-prev" not in export._cells_marked(long + chart)
+    assert "an-keep-prev" in export._cells_marked(long + table)

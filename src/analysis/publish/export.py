@@ -208,6 +208,8 @@ table.an-table tbody tr:first-child, table.an-table tbody tr:nth-last-child(2) {
   a { color: inherit; text-decoration: none; }
   tr, img, svg, pre { break-inside: avoid; page-break-inside: avoid; }
   h2 { margin-top: 1.6rem; }
+  nav.an-toc ol { columns: 2; column-gap: 2rem; }
+  nav.an-toc li { break-inside: avoid; }
   nav.an-toc a::after { content: leader(". ") target-counter(attr(href), page); }
   nav.an-toc a { display: inline; }
 }
@@ -411,15 +413,40 @@ _HEADING_OR_IMG = re.compile(r'<h[1-3]\b[^>]*>(.*?)</h[1-3]>|<img\b[^>]*\balt=""
 _FIGURE_CELL = ("jp-RenderedImage", 'class="an-figure-table"')
 
 
+# A section's text is "short" when it is at most this wide (a CJK character counts two, its
+# notes not at all): about three lines of the A4 page. Only such a lead-in goes over to the next
+# page with its chart; a longer section may end a page, and its chart start the next.
+LEAD_IN_WIDTH = 400
+
+
+def _prose_width(cell: str) -> int:
+    """The width of a cell's own prose: its text without notes, CJK characters counting two."""
+    text = _text(re.sub(r'<ol class="an-notes">.*?</ol>', "", cell, flags=re.S))
+    return sum(2 if ord(c) > 0x2E7F else 1 for c in text if not c.isspace())
+
+
 def _cells_marked(body: str) -> str:
     """Mark each cell that shows a chart or a table without a heading of its own as kept with
-    what precedes it (`an-keep-prev`: no page break between the text and its chart)."""
+    what precedes it (`an-keep-prev`: no page break between the two), so that a heading and
+    its lead-in never stand at the foot of a page away from their chart.
+
+    A table always (it may break between its rows, so keeping its start costs little); a chart
+    only after a short lead-in (`LEAD_IN_WIDTH`): WeasyPrint moves the whole preceding cell
+    with the chart, and a long section moved left half-empty pages, two in a row.
+    """
     parts = _CELL_START.split(body)
+    previous = ""
     for index, part in enumerate(parts):
-        if any(m in part for m in _FIGURE_CELL) and not re.search(r"<h[1-6]\b", part):
-            parts[index] = part.replace(
-                '<div class="jp-Cell ', '<div class="an-keep-prev jp-Cell ', 1
-            )
+        if not part.strip() or "jp-mod-noOutputs" in part.split(">", 1)[0]:
+            continue
+        is_table = 'class="an-figure-table"' in part
+        is_chart = "jp-RenderedImage" in part
+        if (is_table or is_chart) and not re.search(r"<h[1-6]\b", part):
+            if is_table or _prose_width(previous) <= LEAD_IN_WIDTH:
+                parts[index] = part.replace(
+                    '<div class="jp-Cell ', '<div class="an-keep-prev jp-Cell ', 1
+                )
+        previous = part
     return "".join(parts)
 
 
