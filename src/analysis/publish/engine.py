@@ -54,6 +54,7 @@ from ..paths import ROOT
 from . import cache, manifest, site
 from .execute import CELL_TIMEOUT, Result, Task
 from .jobs import (
+    DATA_DIR,
     DOCX_DIR,
     FAILED_DIR,
     FIGURES_DIR,
@@ -137,7 +138,7 @@ def _make_executor(options: BuildOptions, warm: Sequence[str]):
     raise ValueError(f"unknown executor {options.executor!r}")
 
 
-ENGINE_DIRS = (NOTEBOOKS_DIR, HTML_DIR, PDF_DIR, DOCX_DIR, LOGS_DIR, STATE_DIR)
+ENGINE_DIRS = (NOTEBOOKS_DIR, HTML_DIR, PDF_DIR, DOCX_DIR, DATA_DIR, LOGS_DIR, STATE_DIR)
 
 
 def _sweep_partial_files(reports_dir: Path) -> list[Path]:
