@@ -528,3 +528,25 @@ def test_only_a_short_lead_in_is_kept_with_its_chart() -> None:
     assert "an-keep-prev" in export._cells_marked(short + chart).split(short)[1]
     assert "an-keep-prev" not in export._cells_marked(long + chart)
     assert "an-keep-prev" in export._cells_marked(long + table)
+
+
+def test_the_index_of_a_build_passes_the_check(tmp_path) -> None:
+    """With records, outputs and charts (old code: chart file names and "failed", "log",
+    "figures" unmarked English on the Chinese page)."""
+    jobs = make_jobs(select(SPEC, ["cluster_policy"]))
+    records = {}
+    for number, job in enumerate(jobs):
+        for rel in job.outputs().values():
+            (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / rel).write_text("x")
+        figure = f"figures/cluster_policy_timeline_{job.lang}.png"
+        (tmp_path / figure).parent.mkdir(exist_ok=True)
+        (tmp_path / figure).write_text("x")
+        records[job.job_id] = {
+            "status": "ok" if number == 0 else "failed",
+            "title": TEXT[job.lang][0],
+            "figures": {figure: {}},
+        }
+    page = render_index(SPEC, jobs, records, tmp_path)
+    assert problems(page) == []
+    assert "cluster_policy_timeline_zh.png" in page and "失败" in page

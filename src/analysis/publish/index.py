@@ -50,6 +50,7 @@ a { color: #0b4f8a; }
 details { font-size: .8rem; }
 details a { margin-right: .6rem; }
 footer { color: #5b6370; font-size: .8rem; margin-top: 2.5rem; }
+code { font-family: inherit; font-size: inherit; }
 """
 
 
@@ -80,7 +81,8 @@ def _cell(job: Job, record: Mapping[str, Any] | None, reports_dir: Path) -> str:
     figures = [rel for rel in sorted(record.get("figures") or {}) if (reports_dir / rel).exists()]
     if figures:
         links = "".join(
-            f'<a href="{_esc(rel)}">{_esc(rel.split("/", 1)[-1])}</a>' for rel in figures
+            f'<a href="{_esc(rel)}"><code>{_esc(rel.split("/", 1)[-1])}</code></a>'
+            for rel in figures
         )
         summary = f'图表 <span lang="en">figures</span> ({len(figures)})'
         text += f"<details><summary>{summary}</summary>{links}</details>"
