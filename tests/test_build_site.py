@@ -253,12 +253,13 @@ def test_figure_alt_gives_title_and_what_the_chart_shows(lang: str) -> None:
     ax.barh(["a"], [1], label=labels[2])
     ax.set_title(labels[0])
     ax.set_xlabel(labels[1])
-    ax.legend()
+    ax.legend(title=labels[1] + "·")
     alt = display.figure_alt(fig, lang)
     data, metadata = display._inline_png(fig, lang)
     plt.close(fig)
     assert metadata == {"alt": alt} and data
     assert all(label in alt for label in labels)
+    assert labels[1] + "·" in alt  # a legend's title says what its colours are
     assert alt.startswith("图表：" if lang == "zh" else "Chart: ")
     described = plt.figure()
     display.describe(described, "given")

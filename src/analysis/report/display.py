@@ -154,14 +154,17 @@ def figure_alt(fig: Any, lang: str) -> str:
     suptitle = getattr(fig, "_suptitle", None)
     if suptitle is not None and suptitle.get_text().strip():
         titles.append(suptitle.get_text())
-    for ax in fig.axes:
+    axes = list(fig.axes)
+    for ax in axes:  # with the insets (a map's colour bar, its South China Sea box)
+        axes += [child for child in getattr(ax, "child_axes", []) if child not in axes]
+    for ax in axes:
         titles += [t.get_text() for t in (ax.title, ax._left_title) if t.get_text().strip()]
         shows += [ax.get_xlabel(), ax.get_ylabel()]
         legend = ax.get_legend()
         if legend is not None:
-            shows += [t.get_text() for t in legend.get_texts()]
+            shows += [legend.get_title().get_text(), *(t.get_text() for t in legend.get_texts())]
     for legend in fig.legends:
-        shows += [t.get_text() for t in legend.get_texts()]
+        shows += [legend.get_title().get_text(), *(t.get_text() for t in legend.get_texts())]
     sep = "、" if lang == "zh" else "; "
     clean = [" ".join(s.split()) for s in dict.fromkeys(titles + shows) if s and s.strip()]
     title_text = sep.join(" ".join(t.split()) for t in dict.fromkeys(titles) if t.strip())
