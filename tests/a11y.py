@@ -79,8 +79,9 @@ def _is_zh(lang: str) -> bool:
     return lang.lower().startswith("zh")
 
 
-def problems(page: str) -> list[str]:
-    """What makes the page fail the check (empty list: it passes)."""
+def problems(page: str, *, languages: bool = True) -> list[str]:
+    """What makes the page fail the check (empty list: it passes). `languages=False` leaves
+    out the marking of text in the other language (the reports' quotes are being marked)."""
     parser = _Page()
     parser.feed(page)
     found: list[str] = []
@@ -107,7 +108,7 @@ def problems(page: str) -> list[str]:
     for text in parser.links:
         if not "".join(text).strip():
             found.append("a link without text")
-    for text, text_lang in parser.text:
+    for text, text_lang in parser.text if languages else []:
         if _is_zh(lang) and not _is_zh(text_lang):
             continue  # marked as another language
         if not _is_zh(lang) and _is_zh(text_lang):
