@@ -318,6 +318,8 @@ def test_methodology_note_and_index_pass_the_check() -> None:
     for lang in ("zh", "en"):
         page = site.render_methodology(lang, "报告" if lang == "zh" else "Reports")
         assert problems(page) == [], lang
+        assert f'class="an-xref" href="html/source_audit.{lang}.html"' in page
+        assert 'href="index.html"' in page
     jobs = make_jobs(select(SPEC))
     index = render_index(SPEC, jobs, {}, paths.ROOT / "no-such-folder")
     assert problems(index) == []

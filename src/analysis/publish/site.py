@@ -140,7 +140,12 @@ def render_methodology(lang: str, series: str = "") -> str:
     for number, section in enumerate(note["sections"], start=1):
         body.append(f'<h2 id="m{number}">{esc(section["heading"])}</h2>')
         body += [f"<p>{_code_marked(esc(paragraph))}</p>" for paragraph in section["paragraphs"]]
-    return page_shell("\n".join(line for line in body if line), note["title"], lang)
+    inner = "\n".join(line for line in body if line)
+    if lang:  # "see the Source audit report" made a link, as in the reports
+        from .export import _linked
+
+        inner = _linked(inner, {words["audit_ref"]: f"{HTML_DIR}/{AUDIT_REPORT}.{lang}.html"})
+    return page_shell(inner, note["title"], lang)
 
 
 _FILE_NAME = re.compile(r"\b[\w./-]+\.(?:toml|json|csv|xlsx|html)\b")
