@@ -157,7 +157,7 @@ def test_manifest_and_index_describe_every_output(built) -> None:
     for link in ("figures/chart_zh.svg", "figures/chart_en.png", "figures/fragile_1.txt"):
         assert f'href="{link}"' in index
     assert "fragile_0" not in index
-    assert 'href="notebooks/fragile.0.ipynb">failed' in index
+    assert 'href="notebooks/fragile.0.ipynb">失败 <span lang="en">failed</span>' in index
     assert export.find_remote_urls(index) == []
 
 

@@ -73,8 +73,8 @@ def test_fixture_expands_to_stable_ascii_ids(project: Path) -> None:
         ),
         ('[report.chart]\nnotebook = "notebooks/chart.ipynb"\n', ["'report'", "'reports'"]),
         (
-            '[reports.chart]\nnotebook = "notebooks/chart.ipynb"\nformats = ["docx"]\n',
-            ["[reports.chart]", "'docx'", "html, pdf"],
+            '[reports.chart]\nnotebook = "notebooks/chart.ipynb"\nformats = ["epub"]\n',
+            ["[reports.chart]", "'epub'", "html, pdf, docx"],
         ),
         (
             '[reports.chart]\nnotebook = "notebooks/chart.ipynb"\nparams = { langg = ["zh"] }\n',

@@ -53,7 +53,7 @@ def test_reports_toml_declares_every_report_and_grid():
         by_report.setdefault(report.name, []).append(params)
     for name in NOTEBOOKS:
         assert {p["lang"] for p in by_report[name]} == {"zh", "en"}
-        assert set(spec.reports[name].formats) == {"html", "pdf"}
+        assert set(spec.reports[name].formats) == {"html", "pdf", "docx"}
     provinces = {p["province"] for p in by_report["province_profile"]}
     assert provinces == {unit.short_zh for unit in mainland()}
     assert len(by_report["province_profile"]) == 2 * len(mainland())
@@ -225,3 +225,57 @@ def test_pdf_text_layer_holds_every_number_and_word_of_a_real_report(lang, amole
     page = amoled_en[0] if lang == "en" else _page(_notebook("cluster_policy"), "zh")
     text = pdf_text(export.render_pdf(page, base_url=str(paths.NOTEBOOKS)), tmp_path)
     assert missing_from_text_layer(page, text) == {"numbers": [], "words": []}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_docx_of_a_real_report_has_the_headings_and_numbers_of_its_html(lang, amoled_en):
+    """The Word file of a real report (the English AMOLED report, the Chinese cluster report)
+    opens with python-docx and holds every heading of its HTML, in order, and every number its
+    HTML shows outside the table of contents and the footer (which Word leaves out) at least as
+    often: footnotes and table cells included."""
+    import io
+    import zipfile
+    from collections import Counter
+
+    import docx
+    from textlayer import NUMBER, visible_text
+
+    page = amoled_en[0] if lang == "en" else _page(_notebook("cluster_policy"), "zh")
+    data = export.render_docx(page)
+    document = docx.Document(io.BytesIO(data))
+    body = page.split("<body>", 1)[1]
+    body = re.sub(
+        r'<nav class="an-toc".*?</nav>|<footer class="report-footer">.*?</footer>',
+        "",
+        body,
+        flags=re.S,
+    )
+    headings = [
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", h)).strip()
+        for h in re.findall(r"<h[1-6][^>]*>(.*?)</h[1-6]>", body, re.S)
+    ]
+    word_headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert [re.sub(r"\s+", " ", h).strip() for h in word_headings] == headings
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        xml = (
+            archive.read("word/document.xml").decode() + archive.read("word/footnotes.xml").decode()
+        )
+    text = re.sub(r"<[^>]+>", "", xml.replace("</w:p>", "\n"))
+    # Note markers ("[2]") become Word's own footnote references, numbered by Word.
+    markers = re.sub(r'<sup class="an-ref">.*?</sup>', "", body, flags=re.S)
+    shown = Counter(NUMBER.findall(visible_text(markers)))
+    shown.subtract(Counter(NUMBER.findall(text)))
+    assert sorted(n for n, count in shown.items() if count > 0) == []
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_real_report_passes_the_structural_accessibility_check(lang, amoled_en):
+    """Language declared, one h1, no skipped level, alt text in the report's language on every
+    chart, table headers, link text (old code: nbconvert's English placeholder as the alt text
+    of every chart). The marking of quoted text in the other language is checked on the pages
+    the export writes itself (test_build_site.py)."""
+    from a11y import problems
+
+    page = amoled_en[0] if lang == "en" else _page(_notebook("cluster_policy"), "zh")
+    assert "<img" in page
+    assert problems(page, languages=False) == []

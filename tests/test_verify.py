@@ -52,6 +52,8 @@ FILES = [
     for lang in ("zh", "en")
     for kind, ext in (("notebooks", "ipynb"), ("html", "html"), ("pdf", "pdf"))
 ] + [f"figures/chart_{lang}.{ext}" for lang in ("zh", "en") for ext in ("png", "svg")]
+# The site's own files beside the reports (`publish.site`), listed in the manifest's `site`.
+FILES += ["methodology.zh.html", "methodology.en.html"]
 
 
 def make_project(where: Path) -> Path:
@@ -358,3 +360,20 @@ def test_many_jobs_with_one_problem_are_counted_but_every_file_is_listed() -> No
     assert sum(ln.startswith("differs  html/") for ln in lines) == 25
     assert "25 files checked, 25 differ" in lines
     assert "25 job problem(s): reports/ is not current; run `make reports`" in lines
+
+
+def test_a_changed_methodology_note_or_a_stray_data_file_is_named(published, integrity, tmp_path):
+    """The site's files are checked like the reports (old code: not checked at all)."""
+    project, original = published
+    reports = tmp_path / "published"
+    shutil.copytree(original, reports)
+    note = reports / "methodology.en.html"
+    note.write_bytes(note.read_bytes().replace(b"</body>", b"<p>edited</p></body>"))
+    (reports / "data").mkdir(exist_ok=True)
+    (reports / "data" / "stray.csv").write_text("a,b\n", encoding="utf-8")
+    report = VerifyReport()
+    from analysis.publish.verify import check_site_files
+
+    check_site_files(reports, report)
+    kinds = {(f.kind, f.what) for f in report.findings}
+    assert kinds == {("differs", "methodology.en.html"), ("extra", "data/stray.csv")}

@@ -59,7 +59,8 @@ The report list: `reports.toml` at the repository root
 ::
 
     [defaults]                      # optional, applies to every report
-    formats = ["html", "pdf"]       # any of "html", "pdf"; the executed notebook is always kept
+    formats = ["html", "pdf", "docx"]   # any of "html", "pdf", "docx" (Word, made with pandoc
+                                    # from the HTML); the executed notebook is always kept
     kernel = "analysis"             # Jupyter kernel name
     inputs = ["data/raw/**", "data/processed/**"]   # files (globs, relative to the root)
                                     # whose content decides whether a report is up to date
@@ -79,6 +80,9 @@ The report list: `reports.toml` at the repository root
     title = { zh = "……", en = "..." }   # optional; "{param}" is replaced by the parameter's label;
                                     # by default the notebook's first level-1 heading is the title
     params = { lang = ["zh", "en"] }    # the parameter grid: every combination is one job
+    description = { zh = "……", en = "..." }   # optional: the index's one line about it
+    data = ["national_clusters_by_province"]  # optional: tables of data/processed/ it shows;
+                                    # copied (CSV, and the workbook) into reports/data/, linked
 
     [reports.province_profile]
     notebook = "notebooks/province_profile.ipynb"
@@ -96,8 +100,11 @@ command line are resolved with `analysis.provinces.resolve`).
 Every grid parameter must be assigned in the notebook's cell tagged `parameters`, with a value
 of the same type; an annotation `lang: Literal["zh", "en"] = "zh"` also restricts its values.
 Optional per report: `formats`, `kernel`, `inputs` (replace the defaults), `source` (replaces
-the citation). Unknown keys, reports, parameters and values are errors that name the file and
-the entry, reported before any kernel starts.
+the citation; its articles give the title block its publisher and what is known of the dates),
+`description`, `data`. Beside the reports the build writes the methodology note
+(`methodology.<lang>.html`) and the data copies, listed under `site` in the manifest
+(`analysis.publish.site`). Unknown keys, reports, parameters and values are errors that name
+the file and the entry, reported before any kernel starts.
 """
 
 from __future__ import annotations

@@ -51,9 +51,11 @@ from typing import Any, BinaryIO
 from ..errors import AnalysisError
 from ..io import signals_held, write_bytes, write_text
 from ..paths import ROOT
-from . import cache, manifest
+from . import cache, manifest, site
 from .execute import CELL_TIMEOUT, Result, Task
 from .jobs import (
+    DATA_DIR,
+    DOCX_DIR,
     FAILED_DIR,
     FIGURES_DIR,
     HTML_DIR,
@@ -136,7 +138,7 @@ def _make_executor(options: BuildOptions, warm: Sequence[str]):
     raise ValueError(f"unknown executor {options.executor!r}")
 
 
-ENGINE_DIRS = (NOTEBOOKS_DIR, HTML_DIR, PDF_DIR, LOGS_DIR, STATE_DIR)
+ENGINE_DIRS = (NOTEBOOKS_DIR, HTML_DIR, PDF_DIR, DOCX_DIR, DATA_DIR, LOGS_DIR, STATE_DIR)
 
 
 def _sweep_partial_files(reports_dir: Path) -> list[Path]:
@@ -544,6 +546,7 @@ class Context:
                 "notebook": self.hasher.rel(report.notebook),
                 "params": dict(job.params),
                 "key": self.key(job),
+                "site": site.page_context(self.spec, job),
             },
             warm_imports=tuple(warm),
             cell_timeout=self.options.cell_timeout,
@@ -571,6 +574,7 @@ class Context:
                 ("ipynb", result.notebook),
                 ("html", result.html),
                 ("pdf", result.pdf),
+                ("docx", result.docx),
             ):
                 if data is None or kind not in paths:
                     continue
@@ -670,6 +674,7 @@ class Context:
         """Rewrite manifest.json and index.html from the records (only when they changed)."""
         from .index import render_index, write_index
 
+        site.write_site(self.spec, self.reports_dir)
         records = self.records()
         keys = {job.job_id: self.key(job) for job in self.all_jobs}
         text = manifest.render(records, keys, self.declared, self.reports_dir)
@@ -718,7 +723,7 @@ def _retirable(reports_dir: Path, previous: cache.Record | None) -> list[str]:
     found = []
     for rel, info in sorted(listed.items()):
         if not _safe_name(rel) or not rel.startswith(
-            (f"{HTML_DIR}/", f"{PDF_DIR}/", f"{FIGURES_DIR}/")
+            (f"{HTML_DIR}/", f"{PDF_DIR}/", f"{DOCX_DIR}/", f"{FIGURES_DIR}/")
         ):
             continue
         if _matches(reports_dir / rel, info):

@@ -94,6 +94,7 @@ class Result:
     notebook: bytes | None = None
     html: bytes | None = None
     pdf: bytes | None = None
+    docx: bytes | None = None
     title: str = ""
     log: str = ""
     timings: dict[str, float] = field(default_factory=dict)
@@ -817,6 +818,10 @@ def run_task(task: Task, rt: Runtime | None = None) -> Result:
                 started = time.perf_counter()
                 result.pdf = export.render_pdf(html, base_url=task.cwd)
                 timings["pdf"] = time.perf_counter() - started
+            if "docx" in task.formats:
+                started = time.perf_counter()
+                result.docx = export.render_docx(html)
+                timings["docx"] = time.perf_counter() - started
         except Exception as exc:
             result.ok = False
             result.error = "export failed: " + "".join(traceback.format_exception_only(exc)).strip()

@@ -91,7 +91,17 @@ def _html_lang(lang: str) -> str:
     return Lang(lang).html if lang in LANGS else (lang or "zh-CN")
 
 
+# The cells, and nothing else; an image takes its alt text from the output's metadata, where
+# the report layer puts it (`report.display`: the chart's title and what it shows, in the
+# report's language). Without one, `alt=""` is filled in from the section's heading below:
+# nbconvert's own fallback is English ("No description has been provided for this image").
 CELL_TEMPLATE = r"""{%- extends 'base.html.j2' -%}
+{% block data_png scoped %}
+<div class="jp-RenderedImage jp-OutputArea-output">
+<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}" alt="
+{{- ((output | get_metadata('alt', 'image/png')) or '') | escape_html }}">
+</div>
+{%- endblock data_png %}
 {%- block header -%}{%- endblock header -%}
 {%- block body_header -%}{%- endblock body_header -%}
 {%- block body_footer -%}{%- endblock body_footer -%}
@@ -157,6 +167,33 @@ pre { font-family: inherit; font-variant-numeric: tabular-nums; font-size: .8rem
 .report-footer { max-width: 46rem; margin: 0 auto; padding: 1rem 1.5rem 2rem; color: var(--muted);
   font-size: .75rem; border-top: 1px solid var(--rule); }
 .report-footer p { margin: 0 0 .2rem; text-align: left; }
+/* File and parameter names in the footer: the page's own faces, never the user agent's
+   monospace (a system font, which would change the PDF's bytes from machine to machine). */
+code { font-family: inherit; font-size: inherit; }
+.title-block .imprint { margin: .3rem 0 0; color: var(--muted); font-size: .85rem;
+  text-align: left; }
+.an-nav { margin: .6rem 0 0; font-size: .85rem; text-align: left; }
+.an-nav a { margin-right: .9rem; }
+.an-data { margin: .3rem 0 0; font-size: .8rem; color: var(--muted); text-align: left; }
+.an-data a { margin-right: .6rem; }
+nav.an-toc { margin: 0 0 2rem; font-size: .9rem; }
+nav.an-toc h2 { font-size: 1.05rem; margin: 0 0 .3rem; border: none; padding: 0; }
+nav.an-toc ol { margin: 0; padding-left: 1.4rem; }
+nav.an-toc li { margin: .1rem 0; }
+/* Print: a heading stays with what follows it, a chart or table with the text before it (so
+   that a heading and its one paragraph never stand alone at the foot of a page, away from
+   their map), a caption with its table and a source line with its chart; a table never leaves
+   one row alone on a page, and its header row is repeated on the next. */
+p, li { orphans: 3; widows: 3; }
+/* nbconvert's empty collapser, first in every cell: as an empty first child it stood between a
+   cell and its `break-before`, which WeasyPrint then never saw. It draws nothing anyway. */
+.jp-Collapser { display: none; }
+.an-keep-prev { break-before: avoid; page-break-before: avoid; }
+table.an-table caption { break-after: avoid; }  /* above its table (the report layer's) */
+.an-source { break-before: avoid; page-break-before: avoid; }
+table.an-table thead { display: table-header-group; }
+table.an-table tbody tr:first-child, table.an-table tbody tr:nth-last-child(2) {
+  break-after: avoid; page-break-after: avoid; }
 @page {
   size: A4; margin: 20mm 18mm 22mm;
   @top-right { content: string(report-title); color: #5b6370; font-size: 8pt; }
@@ -171,6 +208,10 @@ pre { font-family: inherit; font-variant-numeric: tabular-nums; font-size: .8rem
   a { color: inherit; text-decoration: none; }
   tr, img, svg, pre { break-inside: avoid; page-break-inside: avoid; }
   h2 { margin-top: 1.6rem; }
+  nav.an-toc ol { columns: 2; column-gap: 2rem; }
+  nav.an-toc li { break-inside: avoid; }
+  nav.an-toc a::after { content: leader(". ") target-counter(attr(href), page); }
+  nav.an-toc a { display: inline; }
 }
 """
 
@@ -364,17 +405,153 @@ def _text(fragment: str) -> str:
     return html_lib.unescape(_TAG.sub("", fragment)).replace("¶", "").strip()
 
 
+_HEADING = re.compile(r"<h([2-3])\b([^>]*)>(.*?)</h\1>", re.IGNORECASE | re.DOTALL)
+_ID = re.compile(r'\bid="([^"]*)"')
+_CELL_START = re.compile(r'(?=<div class="jp-Cell )')
+# A heading (its text in group 1), or an image whose alt is empty.
+_HEADING_OR_IMG = re.compile(r'<h[1-3]\b[^>]*>(.*?)</h[1-3]>|<img\b[^>]*\balt=""[^>]*>', re.S)
+_FIGURE_CELL = ("jp-RenderedImage", 'class="an-figure-table"')
+
+
+# A section's text is "short" when it is at most this wide (a CJK character counts two, its
+# notes not at all): about three lines of the A4 page. Only such a lead-in goes over to the next
+# page with its chart; a longer section may end a page, and its chart start the next.
+LEAD_IN_WIDTH = 400
+
+
+def _prose_width(cell: str) -> int:
+    """The width of a cell's own prose: its text without notes, CJK characters counting two."""
+    text = _text(re.sub(r'<ol class="an-notes">.*?</ol>', "", cell, flags=re.S))
+    return sum(2 if ord(c) > 0x2E7F else 1 for c in text if not c.isspace())
+
+
+def _cells_marked(body: str) -> str:
+    """Mark each cell that shows a chart or a table without a heading of its own as kept with
+    what precedes it (`an-keep-prev`: no page break between the two), so that a heading and
+    its lead-in never stand at the foot of a page away from their chart.
+
+    A table always (it may break between its rows, so keeping its start costs little); a chart
+    only after a short lead-in (`LEAD_IN_WIDTH`): WeasyPrint moves the whole preceding cell
+    with the chart, and a long section moved left half-empty pages, two in a row.
+    """
+    parts = _CELL_START.split(body)
+    previous = ""
+    for index, part in enumerate(parts):
+        if not part.strip() or "jp-mod-noOutputs" in part.split(">", 1)[0]:
+            continue
+        is_table = 'class="an-figure-table"' in part
+        is_chart = "jp-RenderedImage" in part
+        if (is_table or is_chart) and not re.search(r"<h[1-6]\b", part):
+            if is_table or _prose_width(previous) <= LEAD_IN_WIDTH:
+                parts[index] = part.replace(
+                    '<div class="jp-Cell ', '<div class="an-keep-prev jp-Cell ', 1
+                )
+        previous = part
+    return "".join(parts)
+
+
+def _headings(body: str) -> tuple[str, list[tuple[int, str, str]]]:
+    """Give every h2/h3 an id (its own, or `s<n>` in page order) and list (level, id, text)."""
+    found: list[tuple[int, str, str]] = []
+    seen: set[str] = set()
+
+    def named(match: re.Match[str]) -> str:
+        level, attrs, inner = int(match.group(1)), match.group(2), match.group(3)
+        ident = _ID.search(attrs)
+        anchor = ident.group(1) if ident else ""
+        if not anchor or anchor in seen:
+            anchor = f"s{len(found) + 1}"
+            attrs = _ID.sub("", attrs) + f' id="{anchor}"'
+        seen.add(anchor)
+        found.append((level, anchor, _text(inner)))
+        return f"<h{level}{attrs}>{inner}</h{level}>"
+
+    return _HEADING.sub(named, body), found
+
+
+def _toc_html(headings: list[tuple[int, str, str]], label: str) -> str:
+    """The table of contents: the page's h2 headings, linked (page numbers in the PDF)."""
+    items = [(a, t) for level, a, t in headings if level == 2 and t]
+    if len(items) < 2:
+        return ""
+    esc = html_lib.escape
+    links = "".join(f'<li><a href="#{esc(a)}">{esc(t)}</a></li>' for a, t in items)
+    return (
+        f'<nav class="an-toc" aria-labelledby="an-toc-heading">'
+        f'<h2 id="an-toc-heading">{esc(label)}</h2><ol>{links}</ol></nav>'
+    )
+
+
+def _alt_filled(body: str, lang: str) -> str:
+    """Alt text for an image the report layer gave none: "Chart: <heading of its section>"."""
+    words = _page_words(lang)
+    sep = "：" if lang == "zh" else ": "
+    heading = ""
+
+    def fill(match: re.Match[str]) -> str:
+        nonlocal heading
+        if match.group(1) is not None:
+            heading = _text(match.group(1))
+            return match.group(0)
+        alt = html_lib.escape(f"{words['figure']}{sep}{heading}" if heading else words["figure"])
+        return match.group(0).replace('alt=""', f'alt="{alt}"', 1)
+
+    return _HEADING_OR_IMG.sub(fill, body)
+
+
+def _linked(body: str, xrefs: dict[str, str]) -> str:
+    """Each phrase of `xrefs` in the text (never inside a tag or a link) made a link."""
+    for phrase, href in xrefs.items():
+        pattern = re.compile(
+            r"(<a\b.*?</a>|<[^>]+>)|(" + re.escape(html_lib.escape(phrase, quote=False)) + ")",
+            re.S,
+        )
+        body = pattern.sub(
+            lambda m, href=href: (
+                m.group(1) or f'<a class="an-xref" href="{html_lib.escape(href)}">{m.group(2)}</a>'
+            ),
+            body,
+        )
+    return body
+
+
+def page_shell(inner: str, title: str, lang: str, footer: str = "") -> str:
+    """A complete page around `inner` (the report's main), its font left as `{FONT}`."""
+    head = (
+        '<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="generator" content="analysis build">\n'
+        "<title>{title}</title>\n<style>\n{{FONT}}\n{css}</style>\n</head>\n"
+    ).format(lang=_html_lang(lang), title=html_lib.escape(title), css=page_css(lang).strip() + "\n")
+    return (
+        head
+        + '<body>\n<main class="report">\n'
+        + inner
+        + "\n</main>\n"
+        + footer
+        + "</body>\n</html>\n"
+    )
+
+
+def with_fonts(page: str, lang: str) -> str:
+    """Embed in `page` the font subsets of its characters (see `page_fonts_css`)."""
+    chars = html_lib.unescape(_DATA_URI.sub("", page))
+    return page.replace("{FONT}", page_fonts_css(chars, lang), 1)
+
+
 def render_html(nb: Any, options: dict[str, Any], *, notebook_dir: str) -> tuple[str, str]:
     """Render an executed notebook as a complete HTML page; return (page, title).
 
     `options`: title (declared, or None to take the notebook's first level-1 heading),
-    citation, series (site title), lang, notebook (relative path), params, key.
+    citation, series (site title), lang, notebook (relative path), params, key, and `site`
+    (`publish.site.page_context`: imprint, links, data downloads, cross-references).
     """
     exporter = _exporter()
     resources = {"metadata": {"path": notebook_dir, "name": options.get("job_id", "report")}}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     lang = options.get("lang") or "zh"
     text = _page_words(lang)
+    site = options.get("site") or {}
     title = options.get("title")
     first = _H1.search(body)
     if first is not None and (title is None or _text(first.group(1)) == title):
@@ -383,48 +560,59 @@ def render_html(nb: Any, options: dict[str, Any], *, notebook_dir: str) -> tuple
         body = body[: first.start()] + body[first.end() :]
     title = title or options.get("job_id", "report")
     esc = html_lib.escape
+    colon = "：" if lang == "zh" else ": "
     block = ['<header class="title-block">']
     if options.get("series"):
         block.append(f'<p class="series">{esc(options["series"])}</p>')
     block.append(f"<h1>{esc(title)}</h1>")
     if options.get("citation"):
         block.append(f'<p class="citation">{esc(options["citation"])}</p>')
+    imprint = site.get("imprint") or {}
+    lines = [
+        f"{esc(text[key])}{colon}{esc(imprint[name])}"
+        for key, name in (("publisher", "publisher"), ("source_date", "date"))
+        if imprint.get(name)
+    ]
+    if lines:
+        block.append(f'<p class="imprint">{"<br>".join(lines)}</p>')
+    if site.get("links"):
+        links = " ".join(f'<a href="{esc(href)}">{esc(label)}</a>' for label, href in site["links"])
+        block.append(f'<p class="an-nav">{links}</p>')
+    if site.get("data"):
+        links = " ".join(
+            # A file name is neither language: set as code, as the footer's names are.
+            f'<a href="{esc(href)}">'
+            + (f"<code>{esc(label)}</code>" if label.endswith(".csv") else esc(label))
+            + "</a>"
+            for label, href in site["data"]
+        )
+        block.append(f'<p class="an-data">{esc(text["data"])}{colon}{links}</p>')
     block.append("</header>")
+    body = _cells_marked(body.strip())
+    body, headings = _headings(body)
+    body = _alt_filled(body, lang)
+    body = _linked(body, site.get("xrefs") or {})
     params = ", ".join(f"{k}={v}" for k, v in sorted(options.get("params", {}).items()))
+    notebook = f'<code lang="en">{esc(options.get("notebook", ""))}</code>'
     footer = [
         '<footer class="report-footer">',
-        f"<p>{esc(text['built'].format(notebook=options.get('notebook', '')))}"
-        + (f" · {esc(text['params'])}: {esc(params)}" if params else "")
+        "<p>"
+        + esc(text["built"]).replace("{notebook}", notebook)
+        + (f' · {esc(text["params"])}{colon}<code lang="en">{esc(params)}</code>' if params else "")
         + "</p>",
     ]
     if options.get("key"):
-        footer.append(f"<p>{esc(text['key'])}: {esc(options['key'][:16])}</p>")
-    footer.append("</footer>")
-    head = (
-        '<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        '<meta name="generator" content="analysis build">\n'
-        "<title>{title}</title>\n<style>\n{{FONT}}\n{css}</style>\n</head>\n"
-    ).format(lang=_html_lang(lang), title=esc(title), css=page_css(lang).strip() + "\n")
-    page = (
-        head
-        + '<body>\n<main class="report">\n'
-        + "\n".join(block)
-        + "\n"
-        + body.strip()
-        + "\n</main>\n"
-        + "\n".join(footer)
-        + "\n</body>\n</html>\n"
-    )
+        footer.append(f"<p>{esc(text['key'])}{colon}<code>{esc(options['key'][:16])}</code></p>")
+    footer.append("</footer>\n")
+    inner = "\n".join(block) + "\n" + _toc_html(headings, text["toc"]) + "\n" + body
+    page = page_shell(inner, title, lang, "\n".join(footer))
     remote = find_remote_resources(page)
     if remote:
         raise ValueError(
             "the report would load remote resources, which must not happen (it must open "
             f"offline): {', '.join(sorted(set(remote))[:5])}; embed them instead."
         )
-    chars = html_lib.unescape(_DATA_URI.sub("", page))
-    page = page.replace("{FONT}", page_fonts_css(chars, lang), 1)
-    return page, title
+    return with_fonts(page, lang), title
 
 
 def find_remote_resources(page: str) -> list[str]:
@@ -449,7 +637,11 @@ def render_pdf(page: str, *, base_url: str) -> bytes:
 
     _subset_with_fonttools()
     with _font_configuration() as font_config, _source_date_epoch():
-        document = weasyprint.HTML(string=page, base_url=str(base_url) + "/")
+        # No base URL: the page embeds every resource, and a relative link ("../index.html",
+        # "../data/…csv") must stay relative; resolved against a base, it became a file:// URL
+        # naming the machine's checkout, in every PDF.
+        del base_url
+        document = weasyprint.HTML(string=page)
         return document.write_pdf(pdf_identifier=True, font_config=font_config)
 
 
@@ -511,3 +703,148 @@ def _font_configuration() -> Iterator[Any]:
         if folder:
             shutil.rmtree(folder, ignore_errors=True)
             font_config._folder = None
+
+
+# --------------------------------------------------------------------------- Word
+
+# The fonts the Word styles name: the faces the HTML and PDF are set in, each with a common
+# fallback Word and LibreOffice substitute when it is not installed (`w:altName`).
+DOCX_FONTS = {
+    "latin": ("Noto Sans", "Arial"),
+    "east_asia": ("Noto Sans CJK SC", "Microsoft YaHei"),
+}
+_NOTE_REF = re.compile(r'<sup class="an-ref"><a href="#([^"]+)">\[(\d+)\]</a></sup>')
+_NOTES = re.compile(r'<ol class="an-notes">(.*?)</ol>', re.S)
+_NOTE_ITEM = re.compile(r'<li id="([^"]+)"[^>]*>(.*?)</li>', re.S)
+
+
+def _pandoc() -> str:
+    import pypandoc
+
+    return pypandoc.get_pandoc_path()
+
+
+@functools.cache
+def reference_docx() -> bytes:
+    """pandoc's default reference.docx with the house fonts, built the same on every machine.
+
+    The theme and the styles name Noto Sans for Latin text and Noto Sans CJK SC for Chinese
+    (`DOCX_FONTS`), and the font table gives each a fallback; the zip entries carry a fixed
+    date, so the bytes depend on the pinned pandoc alone.
+    """
+    import subprocess
+    import zipfile
+
+    default = subprocess.run(
+        [_pandoc(), "--print-default-data-file", "reference.docx"],
+        capture_output=True,
+        check=True,
+        env={**os.environ, "SOURCE_DATE_EPOCH": "0"},
+    ).stdout
+    latin, latin_alt = DOCX_FONTS["latin"]
+    cjk, cjk_alt = DOCX_FONTS["east_asia"]
+    fonts = f'<w:rFonts w:ascii="{latin}" w:hAnsi="{latin}" w:eastAsia="{cjk}" w:cs="{latin}" />'
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(default)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in sorted(source.infolist(), key=lambda i: i.filename):
+            data = source.read(info.filename)
+            if info.filename == "word/styles.xml":
+                data = re.sub(rb"<w:rFonts\b[^>]*/>", fonts.encode(), data)
+            elif info.filename == "word/theme/theme1.xml":
+                data = re.sub(
+                    rb'(<a:latin typeface=")[^"]*"', rb"\g<1>" + latin.encode() + b'"', data
+                )
+                data = re.sub(rb'(<a:ea typeface=")[^"]*"', rb"\g<1>" + cjk.encode() + b'"', data)
+            elif info.filename == "word/fontTable.xml":
+                extra = "".join(
+                    f'<w:font w:name="{name}"><w:altName w:val="{alt}"/>'
+                    f'<w:family w:val="swiss"/><w:pitch w:val="variable"/></w:font>'
+                    for name, alt in (DOCX_FONTS["latin"], DOCX_FONTS["east_asia"])
+                )
+                data = data.replace(b"</w:fonts>", extra.encode() + b"</w:fonts>")
+            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(entry, data)
+    return out.getvalue()
+
+
+def docx_source(page: str) -> str:
+    """The report's HTML as pandoc reads it into Word: no stylesheet or fonts, no table of
+    contents or footer (Word has its own), and the notes as footnotes (pandoc's own form,
+    `doc-noteref` / `doc-endnotes`), which Word shows as real footnotes."""
+    body = page.split("<body>", 1)[1].split("</body>", 1)[0]
+    body = re.sub(r"<style>.*?</style>", "", body, flags=re.S)
+    body = re.sub(r'<nav class="an-toc".*?</nav>', "", body, flags=re.S)
+    body = re.sub(r'<footer class="report-footer">.*?</footer>', "", body, flags=re.S)
+    body = _NOTE_REF.sub(
+        r'<a href="#\1" class="footnote-ref" role="doc-noteref"><sup>\2</sup></a>', body
+    )
+
+    def notes(match: re.Match[str]) -> str:
+        items = "".join(
+            f'<li id="{m.group(1)}"><p>{m.group(2)}</p></li>'
+            for m in _NOTE_ITEM.finditer(match.group(1))
+        )
+        return f'<section class="footnotes" role="doc-endnotes"><ol>{items}</ol></section>'
+
+    body = _NOTES.sub(notes, body)
+    # A table in a <figure> became, in Word, a table nested in a one-cell layout table; as a
+    # plain table with its caption it is what Word users edit.
+    body = re.sub(
+        r'<figure class="an-figure-table">(.*?)</figure>', r"<div>\1</div>", body, flags=re.S
+    )
+    head = page.split("<body>", 1)[0]
+    lang = re.search(r'<html lang="([^"]+)"', head)
+    # No <title>: pandoc would print it as a Title paragraph above the title block's heading.
+    return (
+        f'<!DOCTYPE html>\n<html lang="{lang.group(1) if lang else "zh-CN"}">\n<head>\n'
+        f"</head>\n<body>{body}</body>\n</html>\n"
+    )
+
+
+def render_docx(page: str) -> bytes:
+    """The report as a Word document, from the same HTML with pandoc (the binary of the pinned
+    `pypandoc-binary`, run offline): headings, footnotes, tables and charts, styles that name the
+    house fonts (`reference_docx`). SOURCE_DATE_EPOCH=0 stamps the document's dates, so the
+    bytes are the same on every machine and in every folder."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="analysis-docx-") as tmp:
+        reference = Path(tmp) / "reference.docx"
+        reference.write_bytes(reference_docx())
+        target = Path(tmp) / "report.docx"
+        lang = re.search(r'<html lang="([^"]+)"', page)
+        source = docx_source(page)
+        # Each embedded chart as a file beside the source: pandoc decodes a megabyte of base64
+        # in a data: URI ten times slower than it reads the file (1.5 s for the cluster report).
+        images: list[bytes] = []
+
+        def to_file(match: re.Match[str]) -> str:
+            images.append(base64.b64decode(match.group(2)))
+            name = f"figure-{len(images)}.{match.group(1)}"
+            (Path(tmp) / name).write_bytes(images[-1])
+            return f'src="{name}"'
+
+        source = re.sub(r'src="data:image/(png|jpeg);base64,([A-Za-z0-9+/=\s]+)"', to_file, source)
+        subprocess.run(
+            [
+                _pandoc(),
+                "--from=html",
+                "--to=docx",
+                f"--reference-doc={reference}",
+                f"--metadata=lang:{lang.group(1) if lang else 'zh-CN'}",
+                f"--resource-path={tmp}",
+                "--output",
+                str(target),
+            ],
+            input=source.encode("utf-8"),
+            capture_output=True,
+            check=True,
+            cwd=tmp,
+            env={"PATH": os.environ.get("PATH", ""), "SOURCE_DATE_EPOCH": "0", "LANG": "C.UTF-8"},
+        )
+        return target.read_bytes()

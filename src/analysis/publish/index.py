@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .export import EMBEDDED_FAMILY
 from .jobs import STATE_DIR, TMP_PREFIX, Job
 from .spec import LANG, Spec
 
@@ -28,8 +29,7 @@ def _lang_name(lang: str) -> str:
 
 
 CSS = """
-:root { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
-  sans-serif; color: #1f2328; }
+:root { font-family: "%(family)s", sans-serif; color: #1f2328; }
 body { margin: 0; line-height: 1.6; }
 main { max-width: 60rem; margin: 0 auto; padding: 2.5rem 1.5rem; }
 h1 { font-weight: normal; color: #0b4f8a; margin: 0 0 .3rem; font-size: 1.8rem; }
@@ -37,6 +37,10 @@ h1 span { display: block; font-size: 1.1rem; color: #5b6370; }
 h2 { font-weight: normal; color: #0b4f8a; font-size: 1.3rem; margin: 2.2rem 0 .5rem;
   border-bottom: 1px solid #d0d7de; padding-bottom: .2rem; }
 .citation { color: #5b6370; font-size: .85rem; margin: .2rem 0; }
+.description { margin: .2rem 0 .6rem; }
+.description span { display: block; color: #5b6370; font-size: .9rem; }
+nav.site { margin: 1rem 0 0; }
+nav.site a { margin-right: 1rem; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #d0d7de; }
 thead th { border-bottom: 2px solid #1f2328; font-weight: normal; color: #5b6370; }
@@ -48,6 +52,7 @@ a { color: #0b4f8a; }
 details { font-size: .8rem; }
 details a { margin-right: .6rem; }
 footer { color: #5b6370; font-size: .8rem; margin-top: 2.5rem; }
+code { font-family: inherit; font-size: inherit; }
 """
 
 
@@ -60,8 +65,9 @@ def _cell(job: Job, record: Mapping[str, Any] | None, reports_dir: Path) -> str:
         return '<span class="missing">—</span>'
     outputs = job.outputs()
     if record.get("status") != "ok":
-        links = [f'<a class="failed" href="{_esc(outputs["ipynb"])}">failed / 失败</a>']
-        links.append(f'<a href="{_esc(job.log)}">log</a>')
+        failed = '失败 <span lang="en">failed</span>'
+        links = [f'<a class="failed" href="{_esc(outputs["ipynb"])}">{failed}</a>']
+        links.append(f'<a lang="en" href="{_esc(job.log)}">log</a>')
         return " · ".join(links)
     parts = []
     title = record.get("title") or job.job_id
@@ -71,17 +77,49 @@ def _cell(job: Job, record: Mapping[str, Any] | None, reports_dir: Path) -> str:
         parts.append(_esc(title))
     if "pdf" in outputs and (reports_dir / outputs["pdf"]).exists():
         parts.append(f'<a href="{_esc(outputs["pdf"])}">PDF</a>')
+    if "docx" in outputs and (reports_dir / outputs["docx"]).exists():
+        parts.append(f'<a href="{_esc(outputs["docx"])}">Word</a>')
     text = " · ".join(parts)
     figures = [rel for rel in sorted(record.get("figures") or {}) if (reports_dir / rel).exists()]
     if figures:
         links = "".join(
-            f'<a href="{_esc(rel)}">{_esc(rel.split("/", 1)[-1])}</a>' for rel in figures
+            f'<a href="{_esc(rel)}"><code>{_esc(rel.split("/", 1)[-1])}</code></a>'
+            for rel in figures
         )
-        text += f"<details><summary>图表 figures ({len(figures)})</summary>{links}</details>"
+        summary = f'图表 <span lang="en">figures</span> ({len(figures)})'
+        text += f"<details><summary>{summary}</summary>{links}</details>"
     return text
 
 
+def _description(description: dict[str, str]) -> str:
+    """A report's one line on the index, in each language (reports.toml `description`)."""
+    zh, en = description.get("zh") or description.get(""), description.get("en")
+    if not zh and not en:
+        return ""
+    inner = _esc(zh or "") + (f'<span lang="en">{_esc(en)}</span>' if en else "")
+    return f'<p class="description">{inner}</p>'
+
+
+def _site_nav() -> str:
+    """Links to the methodology note in each language."""
+    from ..report.lang import load_words
+    from .site import methodology_href
+
+    links = [
+        f'<a href="{methodology_href("zh")}">{_esc(load_words("zh")["page"]["methodology"])}</a>',
+        f'<a lang="en" href="{methodology_href("en")}">'
+        f"{_esc(load_words('en')['page']['methodology'])}</a>",
+    ]
+    return f'<nav class="site">{"".join(links)}</nav>'
+
+
+def _in(lang: str, markup: str) -> str:
+    """Markup of a language other than the page's (Chinese) marked as such."""
+    return f'<span lang="{_esc(lang)}">{markup}</span>' if lang and lang != "zh" else markup
+
+
 def _row_label(job: Job) -> str:
+    """The row's parameters in both languages, as markup (the English marked)."""
     labels = []
     for entry in job.report.grid:
         if entry.name == LANG or not entry.varies:
@@ -89,9 +127,9 @@ def _row_label(job: Job) -> str:
         value = job.params[entry.name]
         if entry.param_set is not None and entry.param_set.label:
             zh, en = entry.param_set.label(value, "zh"), entry.param_set.label(value, "en")
-            labels.append(zh if zh == en else f"{zh} {en}")
+            labels.append(_esc(zh) if zh == en else f'{_esc(zh)} <span lang="en">{_esc(en)}</span>')
         else:
-            labels.append(str(value))
+            labels.append(_esc(value))
     return " · ".join(labels)
 
 
@@ -104,21 +142,23 @@ def _heading(
     report = spec.reports[report_name]
     varies_more = any(e.varies and e.name != LANG for e in report.grid)
     if not varies_more:
-        titles = []
-        for _, job in rows[0]:
+        titles = {}
+        for lang, job in rows[0]:
             record = records.get(job.job_id)
-            titles.append((record or {}).get("title") or job.title() or "")
-        titles = [t for t in dict.fromkeys(titles) if t]
+            title = (record or {}).get("title") or job.title() or ""
+            if title and title not in titles:
+                titles[title] = lang
         if titles:
-            return " / ".join(titles)
-    declared = [t for t in report.title.values() if t]
+            return " / ".join(_in(lang, _esc(title)) for title, lang in titles.items())
+    declared = {t: lang for lang, t in report.title.items() if t}
     if declared:
         import re
 
         return " / ".join(
-            dict.fromkeys(re.sub(r"\s*\{[^}]*\}\s*", " … ", t).strip() for t in declared)
+            _in(lang, _esc(re.sub(r"\s*\{[^}]*\}\s*", " … ", t).strip()))
+            for t, lang in declared.items()
         )
-    return report_name.replace("_", " ").capitalize()
+    return _in("en", _esc(report_name.replace("_", " ").capitalize()))
 
 
 def render_index(
@@ -129,6 +169,7 @@ def render_index(
     title_zh = site.get("zh") or site.get("") or "报告"
     title_en = site.get("en") or "Reports"
     body = [f'<h1>{_esc(title_zh)}<span lang="en">{_esc(title_en)}</span></h1>']
+    body.append(_site_nav())
     for lang in ("zh", "en", ""):
         if spec.source.get(lang):
             attr = f' lang="{lang}"' if lang == "en" else ""
@@ -141,14 +182,15 @@ def render_index(
         row_list = list(rows.values())
         langs = list(dict.fromkeys(lang for cells in row_list for lang, _ in cells))
         body.append(f'<section id="{_esc(report_name)}">')
-        body.append(f"<h2>{_esc(_heading(spec, report_name, row_list, records))}</h2>")
+        body.append(f"<h2>{_heading(spec, report_name, row_list, records)}</h2>")
+        body.append(_description(spec.reports[report_name].description))
         labelled = any(label for label in rows)
         head = ["<th></th>"] if labelled else []
-        head += [f"<th>{_esc(_lang_name(lang))}</th>" for lang in langs]
+        head += [f"<th>{_in(lang, _esc(_lang_name(lang)))}</th>" for lang in langs]
         body.append("<table><thead><tr>" + "".join(head) + "</tr></thead><tbody>")
         for label, cells in rows.items():
             by_lang = {lang: job for lang, job in cells}
-            tds = [f"<th>{_esc(label)}</th>"] if labelled else []
+            tds = [f'<th scope="row">{label}</th>'] if labelled else []
             for lang in langs:
                 job = by_lang.get(lang)
                 content = (
@@ -156,20 +198,21 @@ def render_index(
                     if job is not None
                     else '<span class="missing">—</span>'
                 )
-                tds.append(f"<td>{content}</td>")
+                attr = f' lang="{_esc(lang)}"' if lang and lang != "zh" else ""
+                tds.append(f"<td{attr}>{content}</td>")
             body.append("<tr>" + "".join(tds) + "</tr>")
         body.append("</tbody></table>")
         body.append(_report_tables(report_name, langs))
         body.append("</section>")
     body.append(
-        '<footer><p>manifest: <a href="manifest.json">manifest.json</a> · '
-        "analysis build</p></footer>"
+        '<footer><p><span lang="en">manifest</span>: <a href="manifest.json">'
+        "<code>manifest.json</code></a></p></footer>"
     )
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{_esc(title_zh)} · {_esc(title_en)}</title>\n<style>\n{{FONT}}\n"
-        f"{CSS.strip()}\n</style>\n</head>\n<body>\n<main>\n"
+        f"{CSS.replace('%(family)s', EMBEDDED_FAMILY).strip()}\n</style>\n</head>\n<body>\n<main>\n"
         + "\n".join(body)
         + "\n</main>\n</body>\n</html>\n"
     )
@@ -185,10 +228,12 @@ def _report_tables(report_name: str, langs: list[str]) -> str:
 
 def with_font(page: str) -> str:
     """Embed the font subset the page needs."""
-    from .export import _font_file, font_face_css, subset_font
+    from .export import font_face_css, subset_font
 
-    _, family = _font_file()
-    return page.replace("{FONT}", font_face_css(subset_font(html_lib.unescape(page)), family), 1)
+    # Under the private name of the reports, never "Noto Sans CJK SC": a browser with that
+    # family installed would otherwise mix its glyphs with the page's subset.
+    font = font_face_css(subset_font(html_lib.unescape(page)), EMBEDDED_FAMILY)
+    return page.replace("{FONT}", font, 1)
 
 
 def write_index(page: str, reports_dir: Path) -> bool:

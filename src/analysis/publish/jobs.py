@@ -19,6 +19,8 @@ from .spec import LANG, ReportSpec, SpecError, slugify
 NOTEBOOKS_DIR = "notebooks"
 HTML_DIR = "html"
 PDF_DIR = "pdf"
+DOCX_DIR = "docx"
+DATA_DIR = "data"  # the tables the reports show, copied for download (`site.write_site`)
 LOGS_DIR = "logs"
 FIGURES_DIR = "figures"  # the charts the notebooks save, for slides (`analysis.report.charts`)
 STATE_DIR = ".build"
@@ -56,6 +58,8 @@ class Job:
             out["html"] = f"{HTML_DIR}/{self.job_id}.html"
         if "pdf" in self.report.formats:
             out["pdf"] = f"{PDF_DIR}/{self.job_id}.pdf"
+        if "docx" in self.report.formats:
+            out["docx"] = f"{DOCX_DIR}/{self.job_id}.docx"
         return out
 
     @property

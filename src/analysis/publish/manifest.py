@@ -103,4 +103,8 @@ def render(
         "environments": environments,
         "jobs": jobs,
     }
+    from .site import manifest_section
+
+    # The methodology notes and the data copies beside the reports (`site.write_site`).
+    document["site"] = manifest_section(reports_dir)
     return json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n"

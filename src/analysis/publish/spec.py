@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import AnalysisError, InputError
 
-FORMATS = ("html", "pdf")
+FORMATS = ("html", "pdf", "docx")
 DEFAULT_FORMATS = ("html", "pdf")
 # The files each chart a report's notebook saves is written as (`figures = [...]`): PNG always
 # suffices for the pages; an SVG copy (for slides) only where a report declares it, since a
@@ -33,7 +33,18 @@ LANG = "lang"
 
 _TOP_KEYS = ("defaults", "site", "source", "reports", "notebooks")
 _DEFAULT_KEYS = ("formats", "kernel", "inputs", "figures")
-_REPORT_KEYS = ("notebook", "title", "params", "formats", "kernel", "inputs", "source", "figures")
+_REPORT_KEYS = (
+    "notebook",
+    "title",
+    "params",
+    "formats",
+    "kernel",
+    "inputs",
+    "source",
+    "figures",
+    "description",
+    "data",
+)
 _SITE_KEYS = ("title",)
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _SCALAR = (str, int, float, bool)
@@ -262,6 +273,14 @@ class ReportSpec:
     title: dict[str, str]
     source: dict[str, str]
     figures: tuple[str, ...] = DEFAULT_FIGURE_FORMATS  # the files each saved chart is written as
+    # What the index says of the report, by language (`description = { zh = "…", en = "…" }`).
+    description: dict[str, str] = field(default_factory=dict)
+    # The tables of data/processed/ the report shows (`data = ["table", ...]`): the build copies
+    # them, as CSV and with the workbook, under reports/data/ and the report links them.
+    data: tuple[str, ...] = ()
+    # The source's articles the report reads (from its `source`, or the site's): their origin
+    # records give the title block its publisher and dates.
+    articles: tuple[str, ...] = ()
 
     def grid_param(self, name: str) -> GridParam | None:
         """The grid entry called `name`, or None."""
@@ -322,6 +341,34 @@ def _citation(value: Any, where: str) -> dict[str, str]:
         except InputError as exc:
             raise SpecError(f"{where}: {exc}") from None
     return _text_by_lang(value, where)
+
+
+def _articles(value: Any) -> tuple[str, ...]:
+    """The article ids of a `source = { articles = [...] }` entry (none for a plain text)."""
+    if isinstance(value, dict) and isinstance(value.get("articles"), list):
+        return tuple(str(v) for v in value["articles"])
+    return ()
+
+
+def _data_tables(value: Any, root: Path, where: str) -> tuple[str, ...]:
+    """A report's `data`: names of tables that data/processed/datapackage.json lists."""
+    if value is None:
+        return ()
+    names = _str_list(value, where)
+    package = root / "data" / "processed" / "datapackage.json"
+    try:
+        import json
+
+        known = [r["name"] for r in json.loads(package.read_text("utf-8"))["resources"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return names  # checked again when the files are copied (`site.write_site`)
+    for table in names:
+        if table not in known:
+            raise SpecError(
+                f"{where}: unknown table {table!r}{_suggest(table, known)}; the tables are "
+                f"listed in data/processed/datapackage.json."
+            )
+    return names
 
 
 def _str_list(value: Any, where: str) -> tuple[str, ...]:
@@ -457,6 +504,7 @@ def load_spec(path: Path) -> Spec:
     )
     default_inputs = _str_list(defaults.get("inputs", list(DEFAULT_INPUTS)), f"{name} [defaults]")
     source = _citation(data.get("source"), f"{name} [source]")
+    site_articles = _articles(data.get("source"))
     reports_table = data.get("reports")
     if not isinstance(reports_table, dict) or not reports_table:
         raise SpecError(f"{name}: no [reports.NAME] table; declare at least one report.")
@@ -485,6 +533,9 @@ def load_spec(path: Path) -> Spec:
             title=_text_by_lang(entry.get("title"), f"{where} title"),
             source=_citation(entry.get("source"), f"{where} source") or source,
             figures=_figure_formats(entry.get("figures", list(default_figures)), where),
+            description=_text_by_lang(entry.get("description"), f"{where} description"),
+            data=_data_tables(entry.get("data"), root, f"{where} data"),
+            articles=_articles(entry.get("source")) or site_articles,
         )
     site_title = _text_by_lang(site.get("title"), f"{name} [site] title")
     extra = _extra_notebooks(data.get("notebooks", {}), root, default_kernel, reports, name)

@@ -40,12 +40,12 @@ from typing import Any, TextIO
 from ..errors import AnalysisError, InputError
 from ..paths import ROOT
 from . import cache
-from .jobs import FIGURES_DIR, HTML_DIR, NOTEBOOKS_DIR, PDF_DIR
+from .jobs import DATA_DIR, DOCX_DIR, FIGURES_DIR, HTML_DIR, NOTEBOOKS_DIR, PDF_DIR
 from .progress import NORMAL
 
 SAMPLE_SEED = "analysis-verify:"
 # The folders of reports/ whose every file a job record must list.
-PUBLISHED_DIRS = (NOTEBOOKS_DIR, HTML_DIR, PDF_DIR, FIGURES_DIR)
+PUBLISHED_DIRS = (NOTEBOOKS_DIR, HTML_DIR, PDF_DIR, DOCX_DIR, FIGURES_DIR)
 # Job problems with the same detail (a reports/ built for a few jobs only) are listed up to
 # this many, then counted; every file that differs is always listed.
 JOBS_SHOWN = 10
@@ -246,6 +246,36 @@ def check_published_files(
                 )
 
 
+def check_site_files(reports_dir: Path, report: VerifyReport) -> None:
+    """The methodology notes and data copies the manifest's `site` lists are on disk with their
+    sha256, and `data/` holds no file it does not list."""
+    try:
+        document = json.loads((reports_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    files = document.get("site") if isinstance(document, dict) else None
+    files = files if isinstance(files, dict) else {}
+    for rel, info in sorted(files.items()):
+        report.checked.add(rel)
+        path = reports_dir / rel
+        want = info.get("sha256") if isinstance(info, dict) else None
+        if not _safe(rel) or not path.is_file():
+            report.findings.append(Finding("missing", rel, "listed in the manifest, not on disk"))
+        elif cache.file_sha256(path) != want:
+            report.findings.append(
+                Finding("differs", rel, "the published file is not the one the manifest lists")
+            )
+    base = reports_dir / DATA_DIR
+    if base.is_dir():
+        for path in sorted(p for p in base.rglob("*") if p.is_file()):
+            rel = path.relative_to(reports_dir).as_posix()
+            if rel not in files:
+                report.checked.add(rel)
+                report.findings.append(
+                    Finding("extra", rel, "in data/, listed by the manifest of no report")
+                )
+
+
 def check_current(
     declared: Sequence[Any],
     keys: Mapping[str, str],
@@ -374,6 +404,7 @@ def verify(options: VerifyOptions) -> VerifyReport:
     report.not_rebuilt = sorted(set(published) - set(keys))
     check_current(declared, keys, ctx.inputs, published, report)
     check_published_files(reports_dir, published, report)
+    check_site_files(reports_dir, report)
     check_processed_data(Path(options.processed_dir or spec.root / "data" / "processed"), report)
 
     tmp = Path(tempfile.mkdtemp(prefix="analysis-verify-"))

@@ -7,6 +7,7 @@ once there and carried on as a `Lang`.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -138,19 +139,73 @@ def setup_notebook(lang: object) -> Lang:
     # 200 dpi, the resolution of the PNG saved for slides: sharp at the page width of the HTML
     # and of the A4 PDF (the image is scaled to the text width), and a chart saved with
     # `save_figure` is shown with the bytes just written rather than drawn once more.
-    shell.display_formatter.formatters["image/png"].for_type(Figure, _inline_png)
+    shell.display_formatter.formatters["image/png"].for_type(
+        Figure, lambda fig: _inline_png(fig, str(lang))
+    )
     return lang
 
 
-def _inline_png(fig: Any) -> str | None:
-    """The base64 PNG of a figure for the notebook (None for an empty figure, as IPython)."""
+# Alt text a chart function gave its figure (`describe`), by figure.
+_ALT: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def describe(fig: Any, text: str) -> Any:
+    """Give a figure the alt text the report shows with it (its title and what it shows, in the
+    report's language); without one, `figure_alt` composes it from the figure's own text."""
+    _ALT[fig] = text
+    return fig
+
+
+def figure_alt(fig: Any, lang: str) -> str:
+    """The alt text of a figure: what `describe` gave it, or its titles, then what it shows
+    (axis labels and legend entries), all taken from the figure, so in the chart's language."""
+    if fig in _ALT:
+        return _ALT[fig]
+    from .lang import load_words
+
+    words = load_words(lang)["page"]
+    titles: list[str] = []
+    shows: list[str] = []
+    suptitle = getattr(fig, "_suptitle", None)
+    if suptitle is not None and suptitle.get_text().strip():
+        titles.append(suptitle.get_text())
+    axes = list(fig.axes)
+    for ax in axes:  # with the insets (a map's colour bar, its South China Sea box)
+        axes += [child for child in getattr(ax, "child_axes", []) if child not in axes]
+    for ax in axes:
+        titles += [t.get_text() for t in (ax.title, ax._left_title) if t.get_text().strip()]
+        shows += [ax.get_xlabel(), ax.get_ylabel()]
+        legend = ax.get_legend()
+        if legend is not None:
+            shows += [legend.get_title().get_text(), *(t.get_text() for t in legend.get_texts())]
+    for legend in fig.legends:
+        shows += [legend.get_title().get_text(), *(t.get_text() for t in legend.get_texts())]
+    sep = "、" if lang == "zh" else "; "
+    clean = [" ".join(s.split()) for s in dict.fromkeys(titles + shows) if s and s.strip()]
+    title_text = sep.join(" ".join(t.split()) for t in dict.fromkeys(titles) if t.strip())
+    shown = sep.join(s for s in clean if s not in title_text)
+    return (
+        words["figure_alt"]
+        .format(
+            kind=words["figure"],
+            title=title_text or words["figure"],
+            shows=words["figure_shows"].format(what=shown) if shown else "",
+        )
+        .strip()
+    )
+
+
+def _inline_png(fig: Any, lang: str = "zh") -> tuple[str, dict[str, str]] | None:
+    """The base64 PNG of a figure for the notebook (None for an empty figure, as IPython), with
+    its alt text as the output's metadata (the export writes it into the page's `<img>`)."""
     import base64
 
     from .style import figure_png
 
     if not fig.axes and not fig.lines:
         return None
-    return base64.b64encode(figure_png(fig)).decode("ascii")
+    data = base64.b64encode(figure_png(fig)).decode("ascii")
+    return data, {"alt": figure_alt(fig, lang)}
 
 
 def title_html(report: str, lang: str, **context: Any) -> str:
