@@ -285,7 +285,10 @@ def save_figure(
     with mpl.rc_context(DETERMINISTIC_RC), contextlib.ExitStack() as stack:
         for index, fmt in enumerate(fmts):
             if index == 1:
-                # The first format ran the layout; the others are drawn with its result.
+                # The first format ran the layout; the others are drawn with its result,
+                # rounded: the layout solver's last bits vary between processes, and the SVG
+                # names each clip path by a hash of its exact rectangle.
+                _round_positions(fig)
                 stack.enter_context(_layout_frozen(fig))
             buffer = io.BytesIO()
             fig.savefig(
@@ -305,6 +308,19 @@ def save_figure(
     if png is not None:
         _remember_png(fig, png, dpi)
     return written
+
+
+def _round_positions(fig: Figure, digits: int = 9) -> None:
+    """Round every axes' laid-out position to `digits` decimals of the figure.
+
+    Constrained layout solves its constraints with kiwisolver, whose results can differ in the
+    last bits from one process to another (they depend on where objects sit in memory); a
+    billionth of the figure is far below a pixel, so the drawing is the same, and the floats
+    that the SVG backend hashes into clip-path ids are the same in every process.
+    """
+    for ax in fig.axes:
+        bounds = ax.get_position(original=True).bounds
+        ax.set_position([round(v, digits) for v in bounds], which="original")
 
 
 @contextlib.contextmanager
