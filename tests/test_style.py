@@ -281,3 +281,19 @@ def test_notebook_shows_the_png_just_saved_until_the_figure_changes(tmp_path):
     assert changed != saved and changed.startswith(b"\x89PNG")
     assert b"Software" not in changed
     plt.close(fig)
+
+
+def test_the_svg_is_drawn_from_rounded_positions_that_stay_in_the_layout(tmp_path):
+    """The layout solver's last bits vary between processes, and the SVG hashes the clip
+    rectangles into ids: positions are rounded before the SVG is drawn (a built AMOLED chart
+    gave other ids in a second process), and the axes stay under the layout engine."""
+    style.use_style()
+    fig, axes = plt.subplots(2, 1, layout="constrained")
+    for ax in axes:
+        ax.barh(["江苏", "广东"], [10.3, 8.1])
+    style.save_figure(fig, tmp_path / "chart", formats=("png", "svg"))
+    for ax in axes:
+        bounds = ax.get_position(original=True).bounds
+        assert all(round(v, 9) == v for v in bounds)
+        assert ax.get_in_layout()
+    plt.close(fig)

@@ -319,8 +319,12 @@ def _round_positions(fig: Figure, digits: int = 9) -> None:
     that the SVG backend hashes into clip-path ids are the same in every process.
     """
     for ax in fig.axes:
+        in_layout = ax.get_in_layout()
         bounds = ax.get_position(original=True).bounds
         ax.set_position([round(v, digits) for v in bounds], which="original")
+        # set_position takes the axes out of the layout; a later draw (the notebook's, after
+        # an edit) must lay them out again.
+        ax.set_in_layout(in_layout)
 
 
 @contextlib.contextmanager
