@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from analysis.paths import RAW
 
 DATA = Path(__file__).parent / "data"
 ARTICLE = DATA / "onboarding_article.txt"
+QUANTITIES = DATA / "onboarding_article_quantities.csv"
+ART = "onboarding_article"  # the article id add-source gives it (from the file name)
 TITLE = "加快工业互联网平台建设 赋能制造业数字化转型"
 OPTIONS = ["--title", TITLE, "--institute", "示例智库产业研究所", "--authors", "陈思远", "刘佳"]
 # Every damaged place of the article: kind and a piece of the proposal's summary.
@@ -70,6 +73,7 @@ def test_onboarding_proposes_every_damaged_place(raw, capsys):
     assert f"repair proposals: {len(EXPECTED)}, to review: {len(EXPECTED)}" in out
     # The quantities of the repaired body, not of the pull quote (block 4) or furniture (9).
     assert "iip_2021-p004-" not in out
+    assert "iip_2021-p009-" not in out  # old code listed the page number “3” as unclassified
     assert "numeric mentions:" in out and "make data" in out
 
 
@@ -90,24 +94,32 @@ def test_the_origin_record_is_a_sources_toml_record(raw):
     assert list(origins) == ["ccid_cluster_amoled_2021.txt", "onboarding_article.txt"]
 
 
-def test_after_review_the_corpus_builds_strictly_with_three_articles(raw, capsys):
-    assert _add(raw, "--id", "iip_2021") == 0
-    out = capsys.readouterr().out
+# The proposal kinds of add-source's list, by the prefix of their ids.
+KINDS = {
+    "furn": "page_furniture",
+    "move": "reading_order",
+    "join": "page_break_join",
+    "dup": "doubled_char",
+    "pullq": "pull_quote",
+    "punct": "punctuation",
+}
+
+
+def _accept_every_proposal(raw: Path, out: str) -> list[str]:
+    """Review as the README's "Add an article" says: a row per proposal add-source printed,
+    appended to data/raw/corpus_decisions.csv (every proposal of this article is right)."""
     ids = [line.split()[0] for line in out.splitlines() if line.startswith("  ")]
-    proposal_ids = [i for i in ids if i.split("-", 1)[0] in {"furn", "move", "join", "dup"}]
-    proposal_ids += [i for i in ids if i.split("-", 1)[0] in {"pullq", "punct"}]
-    kinds = {
-        "furn": "page_furniture",
-        "move": "reading_order",
-        "join": "page_break_join",
-        "dup": "doubled_char",
-        "pullq": "pull_quote",
-        "punct": "punctuation",
-    }
+    proposal_ids = [i for i in ids if i.split("-", 1)[0] in KINDS]
     with (raw / "corpus_decisions.csv").open("a", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         for pid in proposal_ids:
-            writer.writerow([pid, kinds[pid.split("-", 1)[0]], "accept", "reviewed in the test"])
+            writer.writerow([pid, KINDS[pid.split("-", 1)[0]], "accept", "reviewed in the test"])
+    return proposal_ids
+
+
+def test_after_review_the_corpus_builds_strictly_with_three_articles(raw, capsys):
+    assert _add(raw, "--id", "iip_2021") == 0
+    assert len(_accept_every_proposal(raw, capsys.readouterr().out)) == len(EXPECTED)
     summary, files = render(strict=True, raw_dir=raw)
     assert summary.exit_code == 0, summary.render()
     articles = list(csv.DictReader(files["corpus_articles.csv"].decode().splitlines()))
@@ -195,3 +207,74 @@ def test_a_failure_after_writing_removes_what_was_written(raw, capsys, monkeypat
     before = _files(raw)
     assert _add(raw) == 2
     assert _files(raw) == before
+
+
+def _table(folder: Path, name: str) -> list[dict[str, str]]:
+    with (folder / name).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _number(text: str) -> float | None:
+    return float(text) if text else None
+
+
+def test_the_onboarded_article_has_every_quantity_right_and_its_own_source_record(
+    raw, tmp_path, capsys
+):
+    """The done-when of issue 12, end to end with the commands a person runs: add-source,
+    a decision per proposal, `analysis data` on the copy; then the article's rows of the
+    quantities table are exactly tests/data/onboarding_article_quantities.csv (value, unit,
+    qualifier, in order), the page number of its furniture is neither a fact nor unclassified,
+    and the datapackage and the workbook name the article as its origin record does."""
+    from openpyxl import load_workbook
+    from test_facts_quantities import _expected, _same
+
+    from analysis.paths import PROCESSED
+
+    assert _add(raw) == 0
+    _accept_every_proposal(raw, capsys.readouterr().out)
+    out = tmp_path / "processed"
+    assert main(["data", "--raw-dir", str(raw), "--out", str(out)]) == 0, capsys.readouterr()
+    printed = capsys.readouterr().out
+
+    sentences = {s["sentence_id"]: s for s in _table(out, "corpus_sentences.csv")}
+    by_text = {s["text"]: i for i, s in sentences.items() if s["article_id"] == ART}
+    rows: dict[str, list[tuple]] = {}
+    for q in _table(out, "quantities.csv"):
+        if q["article_id"] == ART:
+            rows.setdefault(q["sentence_id"], []).append(
+                (q["text"], _number(q["value"]), _number(q["value_high"]), q["value_text"])
+                + (q["unit"], q["qualifier"])
+            )
+    with QUANTITIES.open(encoding="utf-8", newline="") as fh:
+        wanted = list(csv.DictReader(fh))
+    assert sum(len(_expected(w["expected"])) for w in wanted) == 22
+    for w in wanted:
+        sid = by_text.get(w["sentence"])
+        assert sid is not None, f"{w['id']}: no sentence of the repaired corpus reads so"
+        found, expected = rows.pop(sid, []), _expected(w["expected"])
+        # value_text is compared only for dates and periods (as in quantities.csv)
+        assert len(found) == len(expected) and all(
+            _same(f, e) for f, e in zip(found, expected, strict=True)
+        ), f"{w['id']}\n  found    {found}\n  expected {expected}"
+    assert rows == {}, "quantities of sentences the expected table does not list"
+
+    mentions = [m for m in _table(out, "numeric_mentions.csv") if m["sentence_id"] in sentences]
+    furniture = [m for m in mentions if m["role"] == "furniture"]
+    assert [(m["text"], m["status"], m["rule"]) for m in furniture] == [
+        ("3", "not_a_fact", "page_furniture")
+    ]
+    unclassified = {m["role"] for m in mentions if m["status"] == "unclassified"}
+    assert unclassified <= {"lede", "body"}  # what is left to review is the article's figures
+    assert f"{ART}-p009-" not in printed
+
+    package = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    committed = json.loads((PROCESSED / "datapackage.json").read_text(encoding="utf-8"))
+    record = {
+        "title": f"《{TITLE}》 (示例智库产业研究所, 陈思远 刘佳)",
+        "path": "data/raw/onboarding_article.txt",
+    }
+    assert package["sources"] == [*committed["sources"], record]
+    readme = dict(load_workbook(out / "ccid_facts.xlsx", read_only=True)["README"].values)
+    assert f"{record['title']} ({record['path']})" in readme["Source"]
+    assert readme["Source"].startswith(committed["sources"][0]["title"])

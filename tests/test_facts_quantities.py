@@ -326,6 +326,16 @@ def test_the_source_quantities_table_loads_with_its_schema():
             "中国大陆地区已建成生产线13条、在建生产线4条。",
             ["中国大陆地区已建成生产线", "在建生产线"],
         ),
+        # Found onboarding tests/data/onboarding_article.txt; written anew here. Old code:
+        # 规模 (以上 ended the noun), 受访企业仍面临融资难题, 园区已实现全覆盖, 企业表示将扩大投资,
+        # 力争全省工业增加值, 带动就业人数.
+        ("全省四成以上的规模以上工业企业实现了数字化改造。", ["规模以上工业企业"]),
+        ("约六成的受访企业仍面临融资难题。", ["受访企业"]),
+        ("三个园区已实现全覆盖。", ["园区"]),
+        ("八成的企业表示将扩大投资。", ["企业"]),
+        ("力争全省工业增加值达到5万亿元。", ["全省工业增加值"]),
+        ("带动就业人数超过30万人。", ["就业人数"]),
+        ("20%的限额以上零售企业开展了网上销售。", ["限额以上零售企业"]),
     ],
 )
 def test_the_phrase_a_quantity_measures(sentence, phrases):

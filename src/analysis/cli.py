@@ -59,7 +59,7 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
     from .corpus.pipeline import run
 
     def work(out: Path) -> int:
-        summary = run(strict=args.strict, out_dir=out)
+        summary = run(strict=args.strict, raw_dir=args.raw_dir, out_dir=out)
         print(summary.render())
         return summary.exit_code
 
@@ -81,7 +81,11 @@ def _cmd_facts(args: argparse.Namespace) -> int:
     def work(out: Path) -> int:
         with _validator() as validator:
             summary = run(
-                strict=args.strict, processed_dir=PROCESSED, out_dir=out, validator=validator
+                strict=args.strict,
+                processed_dir=PROCESSED,
+                raw_dir=args.raw_dir,
+                out_dir=out,
+                validator=validator,
             )
         print(summary.render())
         return summary.exit_code
@@ -98,7 +102,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
     def work(out: Path) -> int:
         with _validator() as validator:  # started first: it warms up while the corpus is built
-            corpus, files = render_corpus(strict=args.strict)
+            corpus, files = render_corpus(strict=args.strict, raw_dir=args.raw_dir)
             print(corpus.render())
             if corpus.exit_code:
                 return corpus.exit_code
@@ -108,6 +112,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
                 facts = run_facts(
                     strict=args.strict,
                     processed_dir=staging.path,
+                    raw_dir=args.raw_dir,
                     out_dir=out,
                     validator=validator,
                     staging=staging,
@@ -249,6 +254,17 @@ def _add_out(p: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+def _add_raw_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--raw-dir",
+        type=Path,
+        default=RAW_DEFAULT,
+        metavar="DIR",
+        help="read the sources and the reviewed files from DIR instead of data/raw/ (with "
+        "--out: try an onboarded article or a changed review in a copy of data/raw/)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the `analysis` command."""
     parser = argparse.ArgumentParser(prog="analysis", description=__doc__)
@@ -257,16 +273,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("corpus", help="parse, repair and audit the raw source into the corpus")
     p.add_argument("--strict", action="store_true", help="fail on proposals not yet reviewed")
     _add_out(p, "the corpus files")
+    _add_raw_dir(p)
     p.set_defaults(func=_cmd_corpus)
 
     p = sub.add_parser("facts", help="extract, validate and export the fact tables")
     p.add_argument("--strict", action="store_true", help="fail on unclassified numeric mentions")
     _add_out(p, "the fact tables and exports (the corpus is still read from data/processed/)")
+    _add_raw_dir(p)
     p.set_defaults(func=_cmd_facts)
 
     p = sub.add_parser("data", help="run corpus and facts end to end (make data)")
     p.add_argument("--strict", action="store_true", help="strict mode for both steps")
     _add_out(p, "the corpus and the fact base")
+    _add_raw_dir(p)
     p.set_defaults(func=_cmd_data)
 
     p = sub.add_parser(
@@ -290,9 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--venue", help="venue (newspaper, journal), if known")
     p.add_argument("--date", help="publication date, if known")
     p.add_argument("--note", help="a note on the file (what it is, how it was received)")
-    p.add_argument(
-        "--raw-dir", type=Path, default=RAW_DEFAULT, metavar="DIR", help=argparse.SUPPRESS
-    )
+    _add_raw_dir(p)
     p.set_defaults(func=_cmd_add_source)
 
     p = sub.add_parser("geometry", help="derive data/raw/china_provinces.geojson (needs [maps])")

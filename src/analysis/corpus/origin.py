@@ -164,6 +164,22 @@ def _load_records(path: Path, seen_files: set[str], seen_articles: set[str]) -> 
     return sources
 
 
+_PUBLISHER_PAIR = re.compile(r"\s*([^(),]+?)\s*\(([^()]+)\)")
+
+
+def publisher_names(publisher: str, lang: str) -> list[str]:
+    """The bodies an origin record's `publisher` names, in a language, the publisher first.
+
+    The records name each body in English with the Chinese in brackets ("CCID Think Tank
+    (赛迪智库), China Center … (中国电子信息产业发展研究院)"): the first is the publisher, the
+    rest its parent body. A record written otherwise (or empty) is one name as given.
+    """
+    pairs = _PUBLISHER_PAIR.findall(publisher)
+    if not pairs:
+        return [publisher.strip()] if publisher.strip() else []
+    return [zh if lang == "zh" else en for en, zh in pairs]
+
+
 def is_article_id(text: str) -> bool:
     """An article id: 1-32 ASCII letters, digits and underscores (no "-": it separates the
     parts of paragraph and sentence ids, `<article>-p017-s02`)."""

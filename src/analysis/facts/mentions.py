@@ -131,6 +131,7 @@ class Phrase:
     boundaries: str
     quote_marks: str
     stop_after: tuple[str, ...]
+    nouns: tuple[str, ...]
     predicates: tuple[str, ...]
     leading: tuple[str, ...]
 
@@ -220,7 +221,7 @@ def _compile(path: Path, where: str, pattern: str) -> re.Pattern[str]:
 # "context" typed as "contxt" would classify far more than the reviewer meant.
 _KEYS = {
     "": ("lexicon", "compound", "not_a_fact", "phrase"),
-    "[phrase]": ("boundaries", "quote_marks", "stop_after", "predicates", "leading"),
+    "[phrase]": ("boundaries", "quote_marks", "stop_after", "nouns", "predicates", "leading"),
     "[lexicon]": (
         "chinese_digits",
         "non_numeric_words",
@@ -384,6 +385,7 @@ def load_lexicon(path: Path = MENTION_RULES) -> Lexicon:
                 boundaries=data["phrase"]["boundaries"],
                 quote_marks=data["phrase"]["quote_marks"],
                 stop_after=tuple(data["phrase"]["stop_after"]),
+                nouns=tuple(data["phrase"]["nouns"]),
                 predicates=tuple(data["phrase"]["predicates"]),
                 leading=tuple(data["phrase"]["leading"]),
             ),

@@ -296,14 +296,26 @@ def _readme(base: FactBase, sources: list[dict[str, str]]) -> list[tuple[str, st
 
 
 def _sources(base: FactBase, processed_dir: Path) -> list[dict[str, str]]:
+    """The datapackage's sources: one per raw file, titled by its own articles' origin records
+    (publisher, then each article's title, institute and authors), so an onboarded article is
+    named as its record names it, not as the first source's."""
     from ..corpus import load_corpus
+    from ..corpus.origin import publisher_names
 
-    corpus = load_corpus(processed_dir)
-    files = dict.fromkeys(a.source for a in corpus.articles)
-    titles = "; ".join(
-        f"《{a.title}》 ({a.institute}, {' '.join(a.authors)})" for a in corpus.articles
-    )
-    return [{"title": f"CCID Think Tank: {titles}", "path": f"data/raw/{f}"} for f in files]
+    by_file: dict[str, list] = {}
+    for a in load_corpus(processed_dir).articles:
+        by_file.setdefault(a.source, []).append(a)
+    sources = []
+    for file, articles in by_file.items():
+        titles = "; ".join(
+            f"《{a.title}》 ({', '.join(filter(None, [a.institute, ' '.join(a.authors)]))})"
+            for a in articles
+        )
+        publishers = {tuple(publisher_names(a.publisher, "en")[:1]) for a in articles}
+        (publisher,) = publishers if len(publishers) == 1 else [()]
+        title = f"{publisher[0]}: {titles}" if publisher else titles
+        sources.append({"title": title, "path": f"data/raw/{file}"})
+    return sources
 
 
 def render(

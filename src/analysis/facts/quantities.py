@@ -30,7 +30,8 @@ times (倍; 翻两番 = 4), year / month / day (durations), year, year_month, pe
 
 The phrase it measures is a heuristic (the sentence shows no parse tree), in this order:
 1. a counted noun right after the quantity (and its qualifier): 四个|区域, 30家|龙头企业 — up
-   to a clause mark, the next number or a word of [phrase].stop_after (mention_rules.toml);
+   to a clause mark, the next number or a word of [phrase].stop_after (mention_rules.toml)
+   that is not inside one of its [phrase].nouns (规模以上工业企业);
    a percent or fraction takes the noun after 的 (30%的企业); an amount, a multiple, a
    duration or percentage points never take the noun after them (超10亿元的企业: revenue);
 2. otherwise the words before it in its clause, after the last number there, without the
@@ -175,9 +176,13 @@ def _phrase(
         after = after[1:]
     elif kind in _RATIO_KINDS:
         after = ""
+    # A stop word inside a noun of [phrase].nouns (规模以上工业企业) does not end the noun.
+    unstoppable = after
+    for word in ph.nouns:
+        unstoppable = unstoppable.replace(word, "\0" * len(word))
     stop = min(
         [i for ch in ph.boundaries if (i := after.find(ch)) >= 0]
-        + [i for w in ph.stop_after if (i := after.find(w)) >= 0]
+        + [i for w in ph.stop_after if (i := unstoppable.find(w)) >= 0]
         + [m.start() for m in [re.search(r"\d", after)] if m]  # the next number
         + [len(after)]
     )

@@ -29,7 +29,6 @@ SITE_RECORD = f"{STATE_DIR}/site.json"
 WORKBOOK = "ccid_facts.xlsx"
 METHODOLOGY = "methodology"
 AUDIT_REPORT = "source_audit"
-_PAIR = re.compile(r"\s*([^(),]+?)\s*\(([^()]+)\)")
 
 
 def _words(lang: str) -> dict[str, str]:
@@ -44,16 +43,14 @@ def methodology_href(lang: str) -> str:
 
 
 def publisher_label(publisher: str, lang: str) -> str:
-    """The publisher of an origin record in a language.
+    """The publisher of an origin record in a language (`corpus.origin.publisher_names`): a
+    Chinese page takes the Chinese names, an English page the English ones; the publisher
+    first, its parent body in brackets."""
+    from ..corpus.origin import publisher_names
 
-    The records name it in English with the Chinese in brackets ("CCID Think Tank (赛迪智库),
-    China Center … (中国电子信息产业发展研究院)"): a Chinese page takes the Chinese names, an
-    English page the English ones; the first is the publisher, the rest its parent body.
-    """
-    pairs = _PAIR.findall(publisher)
-    if not pairs:
-        return publisher.strip()
-    names = [zh if lang == "zh" else en for en, zh in pairs]
+    names = publisher_names(publisher, lang)
+    if not names:
+        return ""
     first, rest = names[0], names[1:]
     if not rest:
         return first
