@@ -198,3 +198,23 @@ def test_an_article_that_names_no_month_is_simply_undated(monkeypatch):
     monkeypatch.setattr(site, "latest_month", lambda article_id: "")
     assert site.imprint(("a1",), "en")["date"] == "undated"
     assert site.imprint(("a1",), "zh")["date"] == "未注明"
+
+
+# --------------------------------------------------------------------------- reader's pass
+
+
+def test_quoted_headings_in_a_chinese_series_take_no_enumeration_comma():
+    """GB/T 15834: 标有引号的并列成分之间通常不用顿号. Old code: “（二）…”、“地方…”部分."""
+    zh = text(body("province_profile", "zh", "江苏"))
+    assert "”、“" not in zh
+    assert "来源：原文“（二）工业和信息化部开展全国先进制造业集群竞赛”“地方多措并举" in zh
+
+
+def test_a_profiles_sentence_table_does_not_repeat_its_heading():
+    """Old code: the heading "Sentences of the source that mention Jiangsu" and, right under
+    it, the table caption with the same words; and 共2句 for 共两句 (GB/T 15835)."""
+    en = text(body("province_profile", "en", "江苏"))
+    assert en.count("Sentences of the source that mention Jiangsu") == 1
+    zh = text(body("province_profile", "zh", "北京"))
+    assert zh.count("提到北京的") == 1 and "（共两句）" in zh
+    assert "（共一句）" in text(body("province_profile", "zh", "青海"))

@@ -163,13 +163,14 @@ def source_caption(
         ((_, sections),) = by_article.values()
         if sections:
             pattern = t["caption_short_many" if len(sections) > 1 else "caption_short"]
-            where = pattern.format(sections=t["list_sep"].join(sections))
+            # Quoted headings in a series: zh sets no 顿号 between them (GB/T 15834).
+            where = pattern.format(sections=t["section_sep"].join(sections))
             return t["caption_prefix"] + where + t["caption_end"]
     parts = []
     for cite, sections in by_article.values():
         many = len(sections) > 1 and "caption_sections_many" in t
         pattern = t["caption_sections_many"] if many else t["caption_sections"]
-        where = pattern.format(sections=t["list_sep"].join(sections))
+        where = pattern.format(sections=t["section_sep"].join(sections))
         parts.append(
             t["caption_article"].format(
                 institute=institute_label(cite.institute, lang),
