@@ -218,3 +218,15 @@ def test_a_profiles_sentence_table_does_not_repeat_its_heading():
     zh = text(body("province_profile", "zh", "北京"))
     assert zh.count("提到北京的") == 1 and "（共两句）" in zh
     assert "（共一句）" in text(body("province_profile", "zh", "青海"))
+
+
+def test_cluster_report_slips_of_the_readers_pass():
+    """Old code: "湖南的行动计划，原文称有17个“入选集群”" (Hunan's 17 are its provincial
+    competition's, not an action plan's); "电子信息（7个）和软件和信息服务（6个）"; "Jiangsu
+    names its approach …; Zhejiang names its approach …; Hunan names its approach …"."""
+    zh = text(body("cluster_policy", "zh"))
+    assert "湖南的行动计划" not in zh and "关于湖南，原文称有17个“入选集群”" in zh
+    assert "和软件和信息服务" not in zh
+    en = text(body("cluster_policy", "en"))
+    assert "names its approach" not in en
+    assert "Jiangsu's “1+N” policy system, Zhejiang's “415” system" in en
