@@ -230,3 +230,10 @@ def test_cluster_report_slips_of_the_readers_pass():
     en = text(body("cluster_policy", "en"))
     assert "names its approach" not in en
     assert "Jiangsu's “1+N” policy system, Zhejiang's “415” system" in en
+
+
+def test_the_source_audit_does_not_refer_the_reader_to_itself():
+    """Old code: the audit's method line said "(see the Source audit report)"."""
+    assert "see the Source audit report" not in text(body("source_audit", "en"))
+    assert "见“数据来源审计”报告" not in text(body("source_audit", "zh"))
+    assert "see the Source audit report" in text(body("amoled_industry", "en"))

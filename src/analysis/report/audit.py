@@ -175,6 +175,7 @@ def reading_order_moves() -> list[dict[str, Any]]:
 
     corpus = load_corpus()
     titles = {a.id: a.title for a in corpus.articles}
+    numbers = {a.id: i for i, a in enumerate(corpus.articles, start=1)}
     by_block: dict[int, Any] = {}
     for p in corpus.paragraphs:
         number = re.search(r"-p(\d+)$", p.id)
@@ -210,6 +211,9 @@ def reading_order_moves() -> list[dict[str, Any]]:
                     if p.role != "heading"
                 ],
                 "article_id": paragraphs[0].article_id,
+                # Place of the articles in the source (1: first), for "the first article".
+                "article_no": numbers.get(paragraphs[0].article_id, 0),
+                "printed_after_no": numbers.get(printed_after.article_id, 0),
                 "printed_after_article": printed_after.article_id,
                 "printed_after_title": titles.get(printed_after.article_id, ""),
                 "follows": _sentence_row(corpus.sentences_of(follows.id)[0]),

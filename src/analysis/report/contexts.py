@@ -352,7 +352,13 @@ def _endings(corpus: Any) -> list[dict[str, Any]]:
     for p in corpus.paragraphs:
         if p.role == "body":
             last[p.article_id] = p
+    numbers = {a.id: i for i, a in enumerate(corpus.articles, start=1)}
     return [
-        {"article_id": a, "section": p.section_path[-1] if p.section_path else "", "text": p.text}
+        {
+            "article_id": a,
+            "article_no": numbers.get(a, 0),
+            "section": p.section_path[-1] if p.section_path else "",
+            "text": p.text,
+        }
         for a, p in last.items()
     ]
