@@ -237,3 +237,11 @@ def test_the_source_audit_does_not_refer_the_reader_to_itself():
     assert "see the Source audit report" not in text(body("source_audit", "en"))
     assert "见“数据来源审计”报告" not in text(body("source_audit", "zh"))
     assert "see the Source audit report" in text(body("amoled_industry", "en"))
+
+
+def test_the_audit_says_none_rather_than_zero():
+    """Old code: "0 are unclassified", "0处尚未分类", "13 checks: 13 passed"."""
+    en, zh = text(body("source_audit", "en")), text(body("source_audit", "zh"))
+    assert "0 are unclassified" not in en and "none is left unclassified" in en
+    assert re.search(r"All \d+ checks passed\.", en) and not re.search(r"checks: \d+ passed", en)
+    assert "0处尚未分类" not in zh and "没有尚未分类的数字表述" in zh and "全部通过" in zh
