@@ -170,11 +170,14 @@ def test_cluster_summary_renders_the_numbers_of_the_tables_in_both_languages():
     assert f"{total} winning clusters" in en_text
     assert fm.format_percent(share, "zh") in zh_text
     assert leader["province_zh"] in zh_text and leader["province_en"] in en_text
-    # Every key number carries a note that quotes its sentence, with article and section.
+    # Every key number carries a note that quotes its sentence.
     assert zh.notes and all(n.citation.sentence for n in zh.notes)
     quoted = [n.citation.sentence for n in zh.notes]
     assert any(str(total) in s for s in quoted)
-    assert "央地协同培育发展先进制造业集群" in zh.html
+    # The note is the sentence alone, its id kept as a data attribute: the title block cites
+    # the article once (issue 11, editorial pass 2).
+    assert "央地协同培育发展先进制造业集群" not in zh.html
+    assert all(f'data-sentence="{n.citation.sentence_id}"' in zh.html for n in zh.notes)
 
 
 def test_amoled_amounts_follow_the_language_conventions():

@@ -26,7 +26,7 @@ AUDIT_COLUMNS = (
 KIND_ORDER = ("erratum", "reading_order", "page_break_join", "pull_quote", "punctuation")
 # Stage order: the order in which the pipeline applies the repairs, every kind. Page furniture
 # and doubled characters do not occur in the committed source; their rows appear in the audit
-# of a source that has them (the report's table keeps KIND_ORDER until it has words for them).
+# of a source that has them (the source audit lists every kind of STAGE_ORDER, with its words).
 STAGE_ORDER = (
     "erratum",
     "page_furniture",

@@ -60,8 +60,9 @@ def publisher_label(publisher: str, lang: str) -> str:
 def imprint(article_ids: tuple[str, ...], lang: str) -> dict[str, str]:
     """The title block's publisher and date lines of a report, from its articles' records.
 
-    A date is given only when the record states one; otherwise the line says that the source
-    does not (the methodology note explains), never the date of the build.
+    A date is given only when the record states one. Otherwise the line says "undated" and,
+    where the text names months, the bound they give (written in or after the latest one);
+    never the date of the build.
     """
     if not article_ids:
         return {}
@@ -72,10 +73,38 @@ def imprint(article_ids: tuple[str, ...], lang: str) -> dict[str, str]:
     chosen = [articles[i] for i in article_ids if i in articles]
     publishers = list(dict.fromkeys(publisher_label(a.publisher, lang) for a in chosen))
     dates = list(dict.fromkeys(a.date for a in chosen if a.date))
+    if not dates:
+        # Undated: what the text itself bounds. An article that mentions a month was written in
+        # or after it; the month is read from the text, never typed.
+        months = [latest_month(a.id) for a in chosen]
+        if months and all(months):
+            from ..report.formatting import format_month, join_items
+
+            said = join_items((format_month(m, lang) for m in months), lang)
+            key = "date_after" if len(months) == 1 else "date_after_each"
+            dates = [words[key].format(month=said)]
     return {
         "publisher": "; ".join(p for p in publishers if p),
         "date": "; ".join(dates) if dates else words["date_unknown"],
     }
+
+
+_MONTH = re.compile(r"(\d{4})年(\d{1,2})月")
+
+
+def latest_month(article_id: str) -> str:
+    """The latest year and month ("2021-05") an article's clean text names ("截至2021年5月"),
+    or "" when it names none: the earliest it can have been written."""
+    from ..corpus import load_corpus
+
+    found = [
+        f"{year}-{int(month):02d}"
+        for p in load_corpus().paragraphs
+        if p.article_id == article_id
+        for year, month in _MONTH.findall(p.text)
+        if 1 <= int(month) <= 12
+    ]
+    return max(found, default="")
 
 
 def page_context(spec: Spec, job: Job) -> dict[str, Any]:

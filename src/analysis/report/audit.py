@@ -40,14 +40,15 @@ def cleaning_audit() -> pd.DataFrame:
 
 
 def repairs_by_kind() -> pd.DataFrame:
-    """Per repair kind (in stage order): proposals accepted, rejected, undecided."""
+    """Per repair kind (in stage order, every kind the detectors have, found or not): proposals
+    accepted, rejected, undecided."""
     import pandas as pd
 
-    from ..corpus.audit import KIND_ORDER
+    from ..corpus.audit import STAGE_ORDER
 
     audit = cleaning_audit()
     rows = []
-    for kind in KIND_ORDER:
+    for kind in STAGE_ORDER:
         part = audit[audit["kind"] == kind]
         rows.append(
             {
@@ -159,3 +160,84 @@ def repair_sides(row: Mapping[str, Any], lang: str) -> tuple[str, str]:
         roles = _words(lang, "paragraph_roles")
         return roles.get(before, before), roles.get(after, after)
     return before, after
+
+
+def reading_order_moves() -> list[dict[str, Any]]:
+    """Each accepted reading-order repair as a reader needs it: the section that was printed out
+    of place (its paragraphs, heading first, as the clean corpus reads them), the article it was
+    printed after, and the paragraph it now follows.
+
+    From the cleaning audit's record ("7 blocks printed after block 52", "placed after block 27
+    and before block 28"; a block n of the raw file is paragraph `<article>-p<n>` of the corpus
+    where it survives as its own paragraph).
+    """
+    from ..corpus import load_corpus
+
+    corpus = load_corpus()
+    titles = {a.id: a.title for a in corpus.articles}
+    numbers = {a.id: i for i, a in enumerate(corpus.articles, start=1)}
+    by_block: dict[int, Any] = {}
+    for p in corpus.paragraphs:
+        number = re.search(r"-p(\d+)$", p.id)
+        if number:
+            by_block.setdefault(int(number.group(1)), p)
+    audit = cleaning_audit()
+    rows = audit[(audit["kind"] == "reading_order") & (audit["decision"] == "accept")]
+    moves = []
+    for row in rows.to_dict("records"):
+        moved, placed = (
+            p.match(str(x))
+            for p, x in zip(_READING_ORDER, (row["before"], row["after"]), strict=True)
+        )
+        if not (moved and placed):
+            continue
+        first = int(row["paragraph_id"].rsplit("-p", 1)[1])
+        blocks = range(first, first + int(moved["n"]))
+        paragraphs = [by_block[b] for b in blocks if b in by_block]
+        printed_after = by_block.get(int(moved["block"]))
+        follows = by_block.get(int(placed["after"]))
+        if not paragraphs or printed_after is None or follows is None:
+            continue
+        moves.append(
+            {
+                "heading": next((p for p in paragraphs if p.role == "heading"), None),
+                "paragraphs": [
+                    {
+                        "id": p.id,
+                        "text": p.text,
+                        "lead": _sentence_row(corpus.sentences_of(p.id)[0]),
+                    }
+                    for p in paragraphs
+                    if p.role != "heading"
+                ],
+                "article_id": paragraphs[0].article_id,
+                # Place of the articles in the source (1: first), for "the first article".
+                "article_no": numbers.get(paragraphs[0].article_id, 0),
+                "printed_after_no": numbers.get(printed_after.article_id, 0),
+                "printed_after_article": printed_after.article_id,
+                "printed_after_title": titles.get(printed_after.article_id, ""),
+                "follows": _sentence_row(corpus.sentences_of(follows.id)[0]),
+                "tail": _sentence_row(_joined(corpus.sentences_of(paragraphs[-1].id), paragraphs)),
+                "blocks": len(blocks),
+            }
+        )
+    return moves
+
+
+def _sentence_row(sentence: Any) -> dict[str, str]:
+    """A sentence as the templates' `quote` filter takes it."""
+    return {"sentence_id": sentence.id, "text": sentence.text}
+
+
+def _joined(sentences: list[Any], paragraphs: list[Any]) -> Any:
+    """The sentence that runs from the moved section into the text it was printed away from:
+    the first of `sentences` with a raw span before the section's own (else the last)."""
+    start = min(p.raw_spans[0][0] for p in paragraphs if p.raw_spans)
+    for sentence in sentences:
+        if any(span[0] < start for span in sentence.raw_spans):
+            return sentence
+    return sentences[-1]
+
+
+def _lead(corpus: Any, paragraph_id: str) -> dict[str, str]:
+    return _sentence_row(corpus.sentences_of(paragraph_id)[0])

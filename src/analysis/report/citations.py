@@ -136,11 +136,16 @@ def report_citation(article_ids: Sequence[str], lang: str) -> str:
     return t["citation_prefix"] + t["citation_join"].join(parts) + t["citation_end"]
 
 
-def source_caption(rows: Iterable[Mapping[str, Any] | str] | Any, lang: str) -> str:
+def source_caption(
+    rows: Iterable[Mapping[str, Any] | str] | Any, lang: str, *, short: bool = False
+) -> str:
     """The "Source: …" line of a chart or table: article title and section(s) of its rows.
 
     `rows` are table rows (mappings with `sentence_id`), a DataFrame, or sentence ids. Rows from
     several sections of one article name each section once, in the order they first appear.
+    `short` (a table inside a report, whose title block cites the article): rows of one article
+    name only their sections ("the article, section …"); a chart's caption, drawn into a file
+    that travels alone, keeps the full citation.
     """
     t = check_lang(lang).words["common"]
     if hasattr(rows, "to_dict"):
@@ -154,11 +159,18 @@ def source_caption(rows: Iterable[Mapping[str, Any] | str] | Any, lang: str) -> 
             entry[1].append(label_)
     if not by_article:
         raise ValueError("source_caption: no rows to cite")
+    if short and len(by_article) == 1:
+        ((_, sections),) = by_article.values()
+        if sections:
+            pattern = t["caption_short_many" if len(sections) > 1 else "caption_short"]
+            # Quoted headings in a series: zh sets no 顿号 between them (GB/T 15834).
+            where = pattern.format(sections=t["section_sep"].join(sections))
+            return t["caption_prefix"] + where + t["caption_end"]
     parts = []
     for cite, sections in by_article.values():
         many = len(sections) > 1 and "caption_sections_many" in t
         pattern = t["caption_sections_many"] if many else t["caption_sections"]
-        where = pattern.format(sections=t["list_sep"].join(sections))
+        where = pattern.format(sections=t["section_sep"].join(sections))
         parts.append(
             t["caption_article"].format(
                 institute=institute_label(cite.institute, lang),
@@ -247,11 +259,9 @@ def quoted_phrase(zh: str, lang: str) -> Markup:
 
 
 def note_html(cite: Citation, lang: str) -> Markup:
-    """The body of a source note: the quoted sentence, its article and section."""
-    t = check_lang(lang).words["common"]
-    where = Markup(escape(t["note_where"])).format(
-        article=article_label(cite.article_title, lang),
-        section=section_label(cite.section, lang),
-    )
-    quoted = quoted_sentence(cite.sentence_id, cite.sentence, lang)
-    return Markup("{}{}{}").format(t["note_lead"], quoted, where)
+    """The body of a source note: the quoted sentence alone (in English its translation with the
+    original beside it). The report's title block cites the article once; repeating author,
+    title and section in every note made citation boilerplate half of a report's text. The
+    sentence id stays with the note as a data attribute (`notes_html`), and the sentence itself
+    can be found in `cited_sentences.csv`."""
+    return quoted_sentence(cite.sentence_id, cite.sentence, lang)

@@ -41,6 +41,20 @@ def _leaders(winners: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     return leaders, runners_up, int((winners["clusters"] > counts[1]).sum()) + 1
 
 
+def _majority(winners: pd.DataFrame) -> list[int]:
+    """The fewest provinces, most winners first, that together hold more than half of all
+    winning clusters (Jiangsu, Guangdong, Zhejiang and Hubei: 26 of 44)."""
+    with_winners = winners[winners["clusters"] > 0]
+    ordered = with_winners.sort_values("clusters", ascending=False, kind="stable")
+    total, held, out = int(ordered["clusters"].sum()), 0, []
+    for row in ordered.to_dict("records"):
+        if 2 * held > total:
+            break
+        out.append(int(row["adcode"]))
+        held += int(row["clusters"])
+    return out
+
+
 def _partial_lists(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Strategy rows whose stated count exceeds the items the text lists (Zhejiang's action
     plan: 8 areas, five named): the reports say that the list is partial."""
@@ -120,6 +134,8 @@ def cluster_context(
         key=lambda r: int(r["year"]),
     )
     systems = [r for s in strategies_ for r in s["systems"]]
+    majority = _majority(winners)
+    strategy_units = [int(s["adcode"]) for s in strategies_]
     return {
         "total": v.indicator("cluster_indicators", "competition_winners"),
         "n_rounds": v.indicator("cluster_indicators", "competition_rounds"),
@@ -128,6 +144,14 @@ def cluster_context(
         "industries": industries,
         "n_industries": len(industries),
         "top3_share": sum(r["share_pct"] for r in industries[:3]),
+        # Concentration, for the key points: the fewest leading provinces that hold more than
+        # half of the winners, and which of the provinces with a strategy are among them.
+        "majority": majority,
+        "majority_clusters": int(winners.set_index("adcode").loc[majority, "clusters"].sum()),
+        "majority_share": 100.0
+        * float(winners.set_index("adcode").loc[majority, "clusters"].sum())
+        / float(winners["clusters"].sum()),
+        "strategy_leaders": [c for c in strategy_units if c in majority],
         "n_winner_provinces": int((winners["clusters"] > 0).sum()),
         "leaders": [int(c) for c in leaders["adcode"]],
         "leaders_clusters": int(leaders["clusters"].iloc[0]),
@@ -299,6 +323,11 @@ def audit_context(
         "n_pull_quotes": sum(p.role == "pull_quote" for p in corpus.paragraphs),
         "repairs": repairs.to_dict("records"),
         "accepted": int(repairs["accepted"].sum()),
+        # Punctuation (half-width marks made full-width) is counted apart from the repairs that
+        # change the words or their order: 239 comma fixes are not "repairs" of the same weight.
+        "punctuation": int(repairs.loc[repairs["kind"] == "punctuation", "accepted"].sum()),
+        "substantive": int(repairs.loc[repairs["kind"] != "punctuation", "accepted"].sum()),
+        "moves": audit.reading_order_moves(),
         "rejected": int(repairs["rejected"].sum()),
         "undecided": int(repairs["undecided"].sum()),
         "total": total,
@@ -312,4 +341,24 @@ def audit_context(
         "failed": sum(c["result"] != "pass" for c in checks),
         "tables": list(ALL_TABLES),
         "partial": _partial_lists([r for s in v.strategies() for r in s["rows"]]),
+        "endings": _endings(corpus),
     }
+
+
+def _endings(corpus: Any) -> list[dict[str, Any]]:
+    """Each article's last body paragraph and its section heading: where the text stops (the
+    AMOLED article ends on its last requirement, with no recommendations)."""
+    last: dict[str, Any] = {}
+    for p in corpus.paragraphs:
+        if p.role == "body":
+            last[p.article_id] = p
+    numbers = {a.id: i for i, a in enumerate(corpus.articles, start=1)}
+    return [
+        {
+            "article_id": a,
+            "article_no": numbers.get(a, 0),
+            "section": p.section_path[-1] if p.section_path else "",
+            "text": p.text,
+        }
+        for a, p in last.items()
+    ]

@@ -216,7 +216,9 @@ def title_html(report: str, lang: str, **context: Any) -> str:
     """
     title = render_inline(f"{report}.title", lang, **context)
     subtitle = render_inline(f"{report}.subtitle", lang, **context)
-    method = escape(render_inline("title_block.method", lang))
+    # A report may say its own method (the source audit cannot refer the reader to itself).
+    own = f"{report}.method" if "method" in check_lang(lang).words.get(report, {}) else None
+    method = escape(render_inline(own or "title_block.method", lang))
     return (
         f"<style>{REPORT_CSS}</style>\n"
         f"{heading_html(title, 1)}\n"

@@ -178,11 +178,17 @@ def join_items(items: Iterable[str], lang: str, conjunction: str | None = None) 
         return items[0]
     space = fmt["word_space"]
     word = conjunction or fmt["list_and"]
-    if not space and items[-1].startswith(word):
-        # 天马和和辉光电: a last name that starts with the conjunction (和辉光电) reads as a
-        # doubled particle; the source lists such names with 、 alone, and so do we.
+    if not space and any(word in item for item in items):
+        # 天马和和辉光电, 电子信息和软件和信息服务: a name that holds the conjunction (和辉光电,
+        # 软件和信息服务) makes the list ambiguous or doubles the particle; the source lists
+        # such names with 、 alone, and so do we.
         return fmt["list_sep"].join(items)
-    return fmt["list_sep"].join(items[:-1]) + f"{space}{word}{space}" + items[-1]
+    joiner = f"{space}{word}{space}"
+    if space and len(items) > 2 and any(joiner in item for item in items):
+        # "electronic information and software and information services": an item that holds
+        # "and" takes the serial comma, so the last item reads as one.
+        joiner = f"{fmt['list_sep'].rstrip()}{joiner}"
+    return fmt["list_sep"].join(items[:-1]) + joiner + items[-1]
 
 
 def join_names(items: Iterable[str], lang: str) -> str:

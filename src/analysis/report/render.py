@@ -286,7 +286,8 @@ def notes_html(notes: NoteBook, lang: str) -> str:
     items = []
     for note in notes.notes:
         items.append(
-            f'<li id="{notes.anchor(note.number)}" value="{note.number}">'
+            f'<li id="{notes.anchor(note.number)}" value="{note.number}" '
+            f'data-sentence="{escape(note.citation.sentence_id)}">'
             f"{note_html(note.citation, lang)}</li>"
         )
     return f'\n<ol class="an-notes">{"".join(items)}</ol>'

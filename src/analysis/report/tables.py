@@ -8,6 +8,7 @@ come from the `[columns]` words, captions from `[tables]`; numbers are formatted
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
@@ -75,7 +76,9 @@ def _view(
     return {
         "frame": frame,
         "caption": caption,
-        "source": source_caption(source_rows, lang) if source_rows is not None else None,
+        "source": source_caption(source_rows, lang, short=True)
+        if source_rows is not None
+        else None,
         "number_columns": tuple(words[c] for c in number_columns),
     }
 
@@ -395,8 +398,9 @@ def repairs(audit: pd.DataFrame, lang: str) -> dict[str, Any]:
         {
             "repair": kinds.get(r["kind"], r["kind"]),
             "paragraph": r["paragraph_id"],
-            "before": _source_text(_short(audit_words.repair_sides(r, lang)[0]), lang),
-            "after": _source_text(_short(audit_words.repair_sides(r, lang)[1]), lang),
+            # Excerpts of the text are cut to their context; a move described in words is not.
+            "before": _source_text(_cut(r, audit_words.repair_sides(r, lang)[0]), lang),
+            "after": _source_text(_cut(r, audit_words.repair_sides(r, lang)[1]), lang),
             "reason": _source_text(audit_words.repair_reason(r, lang), lang),
             "status": decisions.get(r["decision"], r["decision"]),
         }
@@ -444,6 +448,10 @@ def _marks(pairs: list[tuple[str, str]], lang: str) -> Any:
 def _source_text(text: str, lang: str) -> Any:
     """Text that may quote the source: in a translation its Chinese runs are marked."""
     return text if check_lang(lang).is_source else mark_chinese(text)
+
+
+def _cut(row: Mapping[str, Any], text: str) -> str:
+    return text if row["kind"] == "reading_order" else _short(text)
 
 
 def _short(text: str, limit: int = 60) -> str:
