@@ -50,7 +50,9 @@ a { color: #0b4f8a; }
 .failed { color: #a40e26; }
 .missing { color: #8c959f; }
 details { font-size: .8rem; }
-details a { margin-right: .6rem; }
+/* Every target at least 24 px high (WCAG 2.2, 2.5.8 target size): the fold and its links. */
+summary { min-height: 24px; line-height: 24px; cursor: pointer; }
+details a { margin-right: .6rem; display: inline-block; min-height: 24px; line-height: 24px; }
 footer { color: #5b6370; font-size: .8rem; margin-top: 2.5rem; }
 code { font-family: inherit; font-size: inherit; }
 """
