@@ -17,7 +17,7 @@ LAB_ROOT_FLAG = $(if $(filter 0,$(LAB_UID)),--allow-root)
 LAB_NOTEBOOK := notebooks/explore.ipynb
 LAB_ARGS ?=
 
-.PHONY: help setup reports preview verify test lint format lab data geometry lock clean bench
+.PHONY: help setup reports preview verify a11y test lint format lab data geometry lock clean bench
 
 help:
 	@echo "make reports   build every report into reports/ (HTML, PDF, figures, index)"
@@ -25,6 +25,7 @@ help:
 	@echo "               (PREVIEW_ARGS=\"--only province_profile --lang en\", --port N)"
 	@echo "make verify    rebuild every report in a temporary folder and compare its bytes with"
 	@echo "               reports/manifest.json (SAMPLE=N: a fixed sample of N jobs)"
+	@echo "make a11y      axe-core in headless Chromium over every page of reports/ (A11Y_DIR=...)"
 	@echo "make test      lint, format check and the whole test suite (what CI runs)"
 	@echo "make lab       JupyterLab on the start-here notebook (notebooks/explore.ipynb)"
 	@echo "make data      rebuild data/processed/ from data/raw/ (corpus and facts)"
@@ -45,6 +46,11 @@ preview: setup
 
 verify: setup
 	$(BIN)/analysis verify $(if $(SAMPLE),--sample $(SAMPLE))
+
+# axe-core in the system's headless Chromium over every page of a reports folder (built first).
+A11Y_DIR ?= reports
+a11y: setup
+	$(BIN)/python tools/axe_check.py $(A11Y_DIR)
 
 test: setup
 	@# The scale-out extra is tested too (Dask LocalCluster on loopback): add it on top of the lock.

@@ -13,11 +13,14 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+from purity import ALLOWED_LATIN
+
 NBCONVERT_ALT = "No description has been provided for this image"
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-# Latin words a Chinese page may carry unmarked: names of formats and terms of the trade.
-ZH_ALLOWED = {"PDF", "Word", "Excel", "CSV", "AMOLED", "OLED", "LTPO", "LTPS", "LCD", "TFT"}
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]{2,}")
+# Latin words a Chinese page may carry unmarked: the allow-list of the purity check (names of
+# formats and terms of the trade); a hyphen parts words, as in LT-PO and POL-Less.
+ZH_ALLOWED = ALLOWED_LATIN | {"LTPS"}
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’]{2,}")
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
 _SKIP = {"style", "script", "code", "title"}
 

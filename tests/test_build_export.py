@@ -76,7 +76,8 @@ def test_html_is_a_self_contained_reader_page(page: str) -> None:
     assert "<script" not in page
     assert export.find_remote_resources(page) == []
     assert export.find_remote_urls(page) == []
-    assert "province=江苏" in page and "0123456789abcdef" in page  # provenance footer
+    assert 'province=</code><code lang="zh-CN">江苏</code>' in page  # provenance footer
+    assert "0123456789abcdef" in page
     assert "@page" in page and "size: A4" in page and "counter(page)" in page
 
 

@@ -5,30 +5,25 @@ curated translations and romanised names.
 
 The bodies are what the report notebooks display, rendered in-process (the notebooks' code run
 with their charts left out), so the whole set takes a few seconds. The purity checks scope to
-that body: the page's footer, image alt text and index belong to the export layer
-("publishing"); `purity_errors` takes any HTML, so the same check can be widened to whole pages.
+that body; the same check (tests/purity.py) runs on whole built pages, footer, alt text, index
+and methodology note included, in test_accessibility.py.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from html.parser import HTMLParser
 
 import nbformat
 import pytest
+from purity import CJK, purity_errors
 
 from analysis import paths
 from analysis.errors import InputError
 from analysis.provinces import mainland
 from analysis.report import display, labels
 
-CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 HAN = re.compile(r"[\u4e00-\u9fff]")
-# Latin words a Chinese report may print: product and technology names, units, hashes.
-ALLOWED_LATIN = {"AMOLED", "OLED", "LTPO", "LT", "PO", "POL", "Less", "TFT", "LCD", "Mini"}
-ALLOWED_LATIN |= {"Micro", "LED", "SHA", "RMB", "PI", "FMM"}
-BLOCKS = {"p", "li", "tr", "caption", "h1", "h2", "h3", "h4", "figcaption", "div"}
 
 
 # --------------------------------------------------------------------------- rendered bodies
@@ -81,69 +76,6 @@ def every_body(lang: str):
 
 
 # --------------------------------------------------------------------------- language purity
-
-
-class _Purity(HTMLParser):
-    """Walks HTML keeping each text's language (nearest `lang`) and block."""
-
-    def __init__(self, page_lang: str) -> None:
-        super().__init__()
-        self.stack: list[tuple[str, str, bool]] = [("root", page_lang, False)]
-        self.errors: list[str] = []
-        self.blocks: list[dict] = []  # open blocks: text outside zh spans, zh spans inside
-
-    def handle_starttag(self, tag, attrs):
-        if tag in {"br", "img", "meta", "link", "hr", "col"}:
-            return
-        attrs = dict(attrs)
-        lang = attrs.get("lang", self.stack[-1][1])
-        code = self.stack[-1][2] or tag == "code"
-        self.stack.append((tag, lang, code))
-        if tag in BLOCKS:
-            self.blocks.append({"tag": tag, "latin": "", "zh": 0})
-        elif lang.startswith("zh") and self.blocks:
-            self.blocks[-1]["zh"] += 1
-
-    def handle_endtag(self, tag):
-        while len(self.stack) > 1:
-            open_tag, _, _ = self.stack.pop()
-            if open_tag in BLOCKS and self.blocks:
-                block = self.blocks.pop()
-                self._close(block)
-            if open_tag == tag:
-                break
-
-    def _close(self, block):
-        if (
-            self.stack[0][1] == "en"
-            and block["zh"]
-            and not re.search(r"[A-Za-z]{2}", block["latin"])
-        ):
-            self.errors.append(f"Chinese with no English beside it in a <{block['tag']}>")
-        if self.blocks and block["tag"] in {"p", "li", "caption"}:
-            self.blocks[-1]["latin"] += block["latin"]
-
-    def handle_data(self, data):
-        _, lang, code = self.stack[-1]
-        if self.stack[0][1] == "en":
-            if not lang.startswith("zh") and CJK.search(data):
-                self.errors.append(f"Chinese outside lang=zh-CN: {data.strip()[:60]!r}")
-            if not lang.startswith("zh") and self.blocks:
-                self.blocks[-1]["latin"] += data
-        elif not lang.startswith("en") and not code:
-            words = set(re.findall(r"[A-Za-z]{2,}", data)) - ALLOWED_LATIN
-            if words:
-                self.errors.append(f"English outside lang=en: {sorted(words)} in {data[:60]!r}")
-
-
-def purity_errors(html: str, lang: str) -> list[str]:
-    """What breaks the language of a page: Chinese outside elements marked lang="zh-CN" (and
-    Chinese with no English beside it) in English; English words outside lang="en" elements,
-    <code> and the allow-list in Chinese."""
-    parser = _Purity("en" if lang == "en" else "zh-CN")
-    parser.feed(html)
-    parser.close()
-    return parser.errors
 
 
 def test_the_purity_check_catches_what_it_should():

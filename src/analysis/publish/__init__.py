@@ -87,6 +87,8 @@ The report list: `reports.toml` at the repository root
     [reports.province_profile]
     notebook = "notebooks/province_profile.ipynb"
     params = { lang = ["zh", "en"], province = "@mainland" }
+    heading = { zh = "……", en = "..." }   # optional: what the index calls a report whose
+                                    # title varies with its grid (else its titles, or its name)
 
 A grid value is a list (one job per value), a single value (passed to every job, not part of
 the job id) or "@name", a named set: "@mainland" is the 31 mainland provinces
@@ -101,7 +103,7 @@ Every grid parameter must be assigned in the notebook's cell tagged `parameters`
 of the same type; an annotation `lang: Literal["zh", "en"] = "zh"` also restricts its values.
 Optional per report: `formats`, `kernel`, `inputs` (replace the defaults), `source` (replaces
 the citation; its articles give the title block its publisher and what is known of the dates),
-`description`, `data`. Beside the reports the build writes the methodology note
+`description`, `heading`, `data`. Beside the reports the build writes the methodology note
 (`methodology.<lang>.html`) and the data copies, listed under `site` in the manifest
 (`analysis.publish.site`). Unknown keys, reports, parameters and values are errors that name
 the file and the entry, reported before any kernel starts.

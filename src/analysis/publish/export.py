@@ -58,6 +58,7 @@ _RESOURCE = re.compile(
 _DATA_URI = re.compile(r"data:[a-z/+.-]+;base64,[A-Za-z0-9+/=\s]+", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]+>")
 _H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")  # Han characters, for marking their language
 
 # Characters that CSS-generated text (page numbers, separators) may need beyond the page text.
 _ALWAYS = "".join(chr(c) for c in range(0x20, 0x7F)) + "—–·…“”‘’、。，：；！？（）《》【】¶•◦"
@@ -539,6 +540,23 @@ def with_fonts(page: str, lang: str) -> str:
     return page.replace("{FONT}", page_fonts_css(chars, lang), 1)
 
 
+def _params_markup(params: dict[str, Any], labels: dict[str, str]) -> str:
+    """The job's parameters as typed on the command line (`name=value`, code), a value in
+    Chinese marked `lang="zh-CN"` and followed by its label in the page's language where that
+    differs (a screen reader then reads 江苏 as Chinese, and the English reader sees Jiangsu)."""
+    esc = html_lib.escape
+    parts = []
+    for name, value in sorted(params.items()):
+        shown = str(value)
+        if _CJK.search(shown):
+            code = f'<code lang="en">{esc(name)}=</code><code lang="zh-CN">{esc(shown)}</code>'
+        else:
+            code = f'<code lang="en">{esc(name)}={esc(shown)}</code>'
+        label = labels.get(name)
+        parts.append(code + (f" ({esc(label)})" if label and label != shown else ""))
+    return ", ".join(parts)
+
+
 def render_html(nb: Any, options: dict[str, Any], *, notebook_dir: str) -> tuple[str, str]:
     """Render an executed notebook as a complete HTML page; return (page, title).
 
@@ -592,13 +610,13 @@ def render_html(nb: Any, options: dict[str, Any], *, notebook_dir: str) -> tuple
     body, headings = _headings(body)
     body = _alt_filled(body, lang)
     body = _linked(body, site.get("xrefs") or {})
-    params = ", ".join(f"{k}={v}" for k, v in sorted(options.get("params", {}).items()))
+    params = _params_markup(options.get("params", {}), site.get("param_labels") or {})
     notebook = f'<code lang="en">{esc(options.get("notebook", ""))}</code>'
     footer = [
         '<footer class="report-footer">',
         "<p>"
         + esc(text["built"]).replace("{notebook}", notebook)
-        + (f' · {esc(text["params"])}{colon}<code lang="en">{esc(params)}</code>' if params else "")
+        + (f" · {esc(text['params'])}{colon}{params}" if params else "")
         + "</p>",
     ]
     if options.get("key"):

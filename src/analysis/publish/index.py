@@ -50,7 +50,9 @@ a { color: #0b4f8a; }
 .failed { color: #a40e26; }
 .missing { color: #8c959f; }
 details { font-size: .8rem; }
-details a { margin-right: .6rem; }
+/* Every target at least 24 px high (WCAG 2.2, 2.5.8 target size): the fold and its links. */
+summary { min-height: 24px; line-height: 24px; cursor: pointer; }
+details a { margin-right: .6rem; display: inline-block; min-height: 24px; line-height: 24px; }
 footer { color: #5b6370; font-size: .8rem; margin-top: 2.5rem; }
 code { font-family: inherit; font-size: inherit; }
 """
@@ -58,6 +60,14 @@ code { font-family: inherit; font-size: inherit; }
 
 def _esc(text: Any) -> str:
     return html_lib.escape(str(text))
+
+
+def _figures_label(lang: str, count: int) -> str:
+    """The fold of a row's charts, in the language of its column (words `[page] figures`)."""
+    from ..report.lang import LANGS, load_words
+
+    words = load_words(lang if lang in LANGS else "zh")["page"]
+    return words["figures"].format(n=count)
 
 
 def _cell(job: Job, record: Mapping[str, Any] | None, reports_dir: Path) -> str:
@@ -86,7 +96,7 @@ def _cell(job: Job, record: Mapping[str, Any] | None, reports_dir: Path) -> str:
             f'<a href="{_esc(rel)}"><code>{_esc(rel.split("/", 1)[-1])}</code></a>'
             for rel in figures
         )
-        summary = f'图表 <span lang="en">figures</span> ({len(figures)})'
+        summary = _esc(_figures_label(job.lang, len(figures)))
         text += f"<details><summary>{summary}</summary>{links}</details>"
     return text
 
@@ -140,6 +150,9 @@ def _heading(
     records: Mapping[str, Mapping[str, Any]],
 ) -> str:
     report = spec.reports[report_name]
+    if report.heading:  # the page's language (Chinese) first, as for the titles
+        order = sorted(report.heading, key=lambda lang: (lang not in ("zh", ""), lang))
+        return " / ".join(_in(lang, _esc(report.heading[lang])) for lang in order)
     varies_more = any(e.varies and e.name != LANG for e in report.grid)
     if not varies_more:
         titles = {}
@@ -158,7 +171,9 @@ def _heading(
             _in(lang, _esc(re.sub(r"\s*\{[^}]*\}\s*", " … ", t).strip()))
             for t, lang in declared.items()
         )
-    return _in("en", _esc(report_name.replace("_", " ").capitalize()))
+    # Nothing built and nothing declared: the report's name in reports.toml, an identifier in
+    # neither language (was its words capitalised, English on the Chinese page).
+    return f"<code>{_esc(report_name)}</code>"
 
 
 def render_index(
@@ -185,8 +200,10 @@ def render_index(
         body.append(f"<h2>{_heading(spec, report_name, row_list, records)}</h2>")
         body.append(_description(spec.reports[report_name].description))
         labelled = any(label for label in rows)
-        head = ["<th></th>"] if labelled else []
-        head += [f"<th>{_in(lang, _esc(_lang_name(lang)))}</th>" for lang in langs]
+        # The corner above the row labels heads nothing: a data cell, not an empty header
+        # (axe: empty-table-header).
+        head = ["<td></td>"] if labelled else []
+        head += [f'<th scope="col">{_in(lang, _esc(_lang_name(lang)))}</th>' for lang in langs]
         body.append("<table><thead><tr>" + "".join(head) + "</tr></thead><tbody>")
         for label, cells in rows.items():
             by_lang = {lang: job for lang, job in cells}
@@ -205,7 +222,7 @@ def render_index(
         body.append(_report_tables(report_name, langs))
         body.append("</section>")
     body.append(
-        '<footer><p><span lang="en">manifest</span>: <a href="manifest.json">'
+        '<footer><p>构建清单 <span lang="en">Build manifest</span>：<a href="manifest.json">'
         "<code>manifest.json</code></a></p></footer>"
     )
     return (

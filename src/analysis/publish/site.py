@@ -136,6 +136,11 @@ def page_context(spec: Spec, job: Job) -> dict[str, Any]:
         "links": [list(link) for link in links if link[1]],
         "data": [list(item) for item in data],
         "xrefs": xrefs,
+        # Each parameter's reader-facing label, where it differs from the value typed (the
+        # footer shows `province=江苏` as typed, and "Jiangsu" beside it on an English page).
+        "param_labels": {
+            name: job.label(name) for name in job.params if job.label(name) != str(job.params[name])
+        },
     }
 
 

@@ -43,6 +43,7 @@ _REPORT_KEYS = (
     "source",
     "figures",
     "description",
+    "heading",
     "data",
 )
 _SITE_KEYS = ("title",)
@@ -275,6 +276,9 @@ class ReportSpec:
     figures: tuple[str, ...] = DEFAULT_FIGURE_FORMATS  # the files each saved chart is written as
     # What the index says of the report, by language (`description = { zh = "…", en = "…" }`).
     description: dict[str, str] = field(default_factory=dict)
+    # What the index calls the report, by language, where no one title fits every page of its
+    # grid (`heading = { zh = "…", en = "…" }`; otherwise the index shows the titles).
+    heading: dict[str, str] = field(default_factory=dict)
     # The tables of data/processed/ the report shows (`data = ["table", ...]`): the build copies
     # them, as CSV and with the workbook, under reports/data/ and the report links them.
     data: tuple[str, ...] = ()
@@ -534,6 +538,7 @@ def load_spec(path: Path) -> Spec:
             source=_citation(entry.get("source"), f"{where} source") or source,
             figures=_figure_formats(entry.get("figures", list(default_figures)), where),
             description=_text_by_lang(entry.get("description"), f"{where} description"),
+            heading=_text_by_lang(entry.get("heading"), f"{where} heading"),
             data=_data_tables(entry.get("data"), root, f"{where} data"),
             articles=_articles(entry.get("source")) or site_articles,
         )
