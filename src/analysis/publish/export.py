@@ -108,6 +108,9 @@ CELL_TEMPLATE = r"""{%- extends 'base.html.j2' -%}
 {%- block footer -%}{%- endblock footer -%}
 """
 
+# The tallest a chart is printed (of the A4 text block's 255 mm); see the print rules in CSS.
+CHART_MAX_HEIGHT = "108mm"
+
 DISPLAY_PRIORITY = [
     "text/html",
     "text/markdown",
@@ -203,6 +206,12 @@ table.an-table tbody tr:first-child, table.an-table tbody tr:nth-last-child(2) {
 @page :first { @top-right { content: none; } }
 @media print {
   html { font-size: 10.5pt; }
+  /* A chart at most ~half the text block high (its width shrinks with it, centred), so that a
+     heading, its lead-in and the chart fit on a page together with what came before: the tall
+     timeline, the strategy chart and the maps (150-170 mm at full width) each left the page
+     before them half empty. */
+  .jp-RenderedImage img { max-height: %(chart_max)s; width: auto; }
+  .jp-RenderedImage { margin: .4rem 0; }
   main.report { max-width: none; padding: 0; }
   .report-footer { max-width: none; padding: .6rem 0 0; break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
@@ -222,6 +231,7 @@ def page_css(lang: str) -> str:
     punctuation Chinese text is drawn with."""
     stack = font_stack(lang)
     css = CSS.replace("%(stack)s", ", ".join(f'"{family}"' for family in stack))
+    css = css.replace("%(chart_max)s", CHART_MAX_HEIGHT)
     if len(stack) > 1:
         css += f':lang(zh) {{ font-family: "{EMBEDDED_FAMILY}", sans-serif; }}\n'
     return css
@@ -432,7 +442,10 @@ def _cells_marked(body: str) -> str:
 
     A table always (it may break between its rows, so keeping its start costs little); a chart
     only after a short lead-in (`LEAD_IN_WIDTH`): WeasyPrint moves the whole preceding cell
-    with the chart, and a long section moved left half-empty pages, two in a row.
+    with the chart, and a long section moved left half-empty pages, two in a row. Never a chart
+    that follows another chart or table: the chain (heading, lead-in, bar chart, map) was taller
+    than a page, and kept whole it left two pages a third and a half empty (cluster_policy.en
+    pages 5-6); one figure may end a page and the next start the following one.
     """
     parts = _CELL_START.split(body)
     previous = ""
@@ -441,8 +454,9 @@ def _cells_marked(body: str) -> str:
             continue
         is_table = 'class="an-figure-table"' in part
         is_chart = "jp-RenderedImage" in part
+        after_figure = any(mark in previous for mark in _FIGURE_CELL)
         if (is_table or is_chart) and not re.search(r"<h[1-6]\b", part):
-            if is_table or _prose_width(previous) <= LEAD_IN_WIDTH:
+            if is_table or (not after_figure and _prose_width(previous) <= LEAD_IN_WIDTH):
                 parts[index] = part.replace(
                     '<div class="jp-Cell ', '<div class="an-keep-prev jp-Cell ', 1
                 )
