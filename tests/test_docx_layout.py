@@ -105,3 +105,24 @@ def test_word_text_is_set_at_report_sizes():
     assert '<w:sz w:val="21" />' in defaults
     table = re.search(r'w:styleId="Table">.*?</w:style>', styles, re.S).group(0)
     assert '<w:sz w:val="18" />' in table
+
+
+def test_a_note_cited_twice_is_one_footnote_whose_number_is_repeated():
+    """Old code: "29[2] of the 31 provinces … (93.5%[2])" gave two identical footnotes."""
+    import docx
+
+    ref = '<sup class="an-ref"><a href="#s-n{0}">[{0}]</a></sup>'
+    notes = (
+        '<ol class="an-notes"><li id="s-n1">Source: “One.”</li>'
+        '<li id="s-n2">Source: “Two.”</li></ol>'
+    )
+    inner = (
+        f"<h2>Part</h2><p>First 44{ref.format(1)}, then 29{ref.format(2)} and "
+        f"93.5%{ref.format(2)}.</p>{notes}"
+    )
+    data = export.render_docx(export.page_shell(inner, "Report", "en"))
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        footnotes = archive.read("word/footnotes.xml").decode()
+    assert footnotes.count("Source: “Two.”") == 1 and footnotes.count("Source: “One.”") == 1
+    paragraph = next(p for p in docx.Document(io.BytesIO(data)).paragraphs if "First" in p.text)
+    assert paragraph.text.endswith("93.5%[2].")  # the repeated marker shows note 2's number

@@ -43,7 +43,7 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -892,6 +892,28 @@ def _docx_image_size(image: bytes) -> str:
     return f' width="{width:.1f}mm"'
 
 
+def _footnote_refs() -> Callable[[re.Match[str]], str]:
+    """A replacer of note markers by pandoc's footnote references, each note once: where the
+    HTML cites one note twice ("29[2] of the 31 provinces … 93.5%[2]"), pandoc made a second,
+    identical footnote; the second marker now repeats the first one's number, "[2]" (footnotes
+    are numbered in the order their references appear, as pandoc numbers them)."""
+    numbers: dict[str, int] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        note = match.group(1)
+        if note in numbers:
+            # In brackets, as in the HTML and PDF: a bare superscript after a number ("4²")
+            # reads as an exponent.
+            return f"<sup>[{numbers[note]}]</sup>"
+        numbers[note] = len(numbers) + 1
+        return (
+            f'<a href="#{note}" class="footnote-ref" role="doc-noteref">'
+            f"<sup>{match.group(2)}</sup></a>"
+        )
+
+    return replace
+
+
 def docx_source(page: str) -> str:
     """The report's HTML as pandoc reads it into Word: no stylesheet or fonts, no table of
     contents or footer (Word has its own), and the notes as footnotes (pandoc's own form,
@@ -900,9 +922,7 @@ def docx_source(page: str) -> str:
     body = re.sub(r"<style>.*?</style>", "", body, flags=re.S)
     body = re.sub(r'<nav class="an-toc".*?</nav>', "", body, flags=re.S)
     body = re.sub(r'<footer class="report-footer">.*?</footer>', "", body, flags=re.S)
-    body = _NOTE_REF.sub(
-        r'<a href="#\1" class="footnote-ref" role="doc-noteref"><sup>\2</sup></a>', body
-    )
+    body = _NOTE_REF.sub(_footnote_refs(), body)
 
     def notes(match: re.Match[str]) -> str:
         items = "".join(
