@@ -349,3 +349,75 @@ def test_profile_map_is_the_one_that_says_something_of_the_province(
 
     assert (figures_in_tmp / f"province_{resolve(province).adcode}_map_en.png").exists()
     assert (views.province_rank(province)["clusters"] > 0) is winners
+
+
+def _agg_renderer(fig):
+    """The figure drawn afresh at its own dpi (a test before may have saved it as SVG or PDF,
+    which leaves it a canvas without a renderer)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def _shown_xticklabels(ax):
+    low, high = sorted(ax.get_xlim())
+    return [t for t in ax.get_xticklabels() if t.get_text() and low <= t.get_position()[0] <= high]
+
+
+@pytest.mark.parametrize("name", CHARTS)
+@pytest.mark.parametrize("lang", LANGS)
+def test_side_by_side_panels_keep_their_tick_labels_apart(drawn, name, lang):
+    """Old code: the region chart's left panel ended on "40" 6 pt from the right panel's "0",
+    which read as one number ("40 0"). Between panels side by side: at least 12 pt."""
+    fig = drawn[1][name, lang]
+    renderer = _agg_renderer(fig)
+    panels = [ax for ax in fig.axes if _shown_xticklabels(ax)]
+    for left, right in itertools.permutations(panels, 2):
+        a, b = left.get_position(), right.get_position()
+        if not (a.x1 <= b.x0 and a.y0 < b.y1 and b.y0 < a.y1):  # not side by side
+            continue
+        end = max(t.get_window_extent(renderer).x1 for t in _shown_xticklabels(left))
+        start = min(t.get_window_extent(renderer).x0 for t in _shown_xticklabels(right))
+        assert (start - end) / fig.dpi * 72 >= 12
+
+
+@pytest.mark.parametrize("name", CHARTS)
+@pytest.mark.parametrize("lang", LANGS)
+def test_value_labels_end_well_inside_the_figure(drawn, name, lang):
+    """Old code: "Held exclusively by Canon and Nikon" ended 0.6 % of the width from the edge
+    of the equipment chart (it touched the edge of the page's text block). Every label drawn
+    in a panel now ends at least 3 % of the figure's width inside it."""
+    fig = drawn[1][name, lang]
+    renderer = _agg_renderer(fig)
+    width = fig.bbox.width
+    for ax in fig.axes:
+        for text in ax.texts:
+            if text.get_visible() and text.get_text().strip():
+                assert text.get_window_extent(renderer).x1 <= 0.97 * width, text.get_text()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_strategy_note_puts_the_unit_after_the_number(drawn, lang):
+    """Old code: "另述：广东重点工程（项）：6" (the measure word in brackets, the number after a
+    colon). Now "广东重点工程6项", as a Chinese sentence counts; English "6 flagship projects"."""
+    fig = drawn[1]["strategy_comparison", lang]
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    note = next(t for t in texts if t.startswith(("另述", "Also stated")))
+    if lang == "zh":
+        assert "广东重点工程6项" in note and "（项）" not in note and "：6" not in note
+    else:
+        assert "Guangdong, 6 flagship projects" in note
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_timeline_is_compact_enough_to_print_legibly_and_its_labels_do_not_overlap(drawn, lang):
+    """Printed at most `CHART_MAX_HEIGHT` (108 mm) high, the timeline's 8 pt labels keep about 7 pt
+    if the figure is at most ~130 mm high; old code drew it 152 mm high (labels 5.7 pt printed)."""
+    fig = drawn[1]["policy_timeline", lang]
+    assert fig.get_figheight() * 25.4 <= 130
+    renderer = _agg_renderer(fig)
+    boxes = [t.get_window_extent(renderer) for t in fig.axes[0].texts]
+    assert len(boxes) >= 9
+    assert not any(a.overlaps(b) for a, b in itertools.combinations(boxes, 2))

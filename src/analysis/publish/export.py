@@ -43,7 +43,7 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +108,9 @@ CELL_TEMPLATE = r"""{%- extends 'base.html.j2' -%}
 {%- block body_footer -%}{%- endblock body_footer -%}
 {%- block footer -%}{%- endblock footer -%}
 """
+
+# The tallest a chart is printed (of the A4 text block's 255 mm); see the print rules in CSS.
+CHART_MAX_HEIGHT = "108mm"
 
 DISPLAY_PRIORITY = [
     "text/html",
@@ -204,6 +207,12 @@ table.an-table tbody tr:first-child, table.an-table tbody tr:nth-last-child(2) {
 @page :first { @top-right { content: none; } }
 @media print {
   html { font-size: 10.5pt; }
+  /* A chart at most ~half the text block high (its width shrinks with it, centred), so that a
+     heading, its lead-in and the chart fit on a page together with what came before: the tall
+     timeline, the strategy chart and the maps (150-170 mm at full width) each left the page
+     before them half empty. */
+  .jp-RenderedImage img { max-height: %(chart_max)s; width: auto; }
+  .jp-RenderedImage { margin: .4rem 0; }
   main.report { max-width: none; padding: 0; }
   .report-footer { max-width: none; padding: .6rem 0 0; break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
@@ -223,6 +232,7 @@ def page_css(lang: str) -> str:
     punctuation Chinese text is drawn with."""
     stack = font_stack(lang)
     css = CSS.replace("%(stack)s", ", ".join(f'"{family}"' for family in stack))
+    css = css.replace("%(chart_max)s", CHART_MAX_HEIGHT)
     if len(stack) > 1:
         css += f':lang(zh) {{ font-family: "{EMBEDDED_FAMILY}", sans-serif; }}\n'
     return css
@@ -433,7 +443,10 @@ def _cells_marked(body: str) -> str:
 
     A table always (it may break between its rows, so keeping its start costs little); a chart
     only after a short lead-in (`LEAD_IN_WIDTH`): WeasyPrint moves the whole preceding cell
-    with the chart, and a long section moved left half-empty pages, two in a row.
+    with the chart, and a long section moved left half-empty pages, two in a row. Never a chart
+    that follows another chart or table: the chain (heading, lead-in, bar chart, map) was taller
+    than a page, and kept whole it left two pages a third and a half empty (cluster_policy.en
+    pages 5-6); one figure may end a page and the next start the following one.
     """
     parts = _CELL_START.split(body)
     previous = ""
@@ -442,8 +455,9 @@ def _cells_marked(body: str) -> str:
             continue
         is_table = 'class="an-figure-table"' in part
         is_chart = "jp-RenderedImage" in part
+        after_figure = any(mark in previous for mark in _FIGURE_CELL)
         if (is_table or is_chart) and not re.search(r"<h[1-6]\b", part):
-            if is_table or _prose_width(previous) <= LEAD_IN_WIDTH:
+            if is_table or (not after_figure and _prose_width(previous) <= LEAD_IN_WIDTH):
                 parts[index] = part.replace(
                     '<div class="jp-Cell ', '<div class="an-keep-prev jp-Cell ', 1
                 )
@@ -734,6 +748,20 @@ DOCX_FONTS = {
 _NOTE_REF = re.compile(r'<sup class="an-ref"><a href="#([^"]+)">\[(\d+)\]</a></sup>')
 _NOTES = re.compile(r'<ol class="an-notes">(.*?)</ol>', re.S)
 _NOTE_ITEM = re.compile(r'<li id="([^"]+)"[^>]*>(.*?)</li>', re.S)
+# The page of the Word files: A4 with the PDF's margins (20, 18 and 22 mm, in twentieths of a
+# point). pandoc's default reference.docx names no size, and Word or LibreOffice then chose US
+# Letter.
+DOCX_SECTION = (
+    '<w:pgSz w:w="11906" w:h="16838" />'
+    '<w:pgMar w:top="1134" w:right="1020" w:bottom="1247" w:left="1020" w:header="567" '
+    'w:footer="567" w:gutter="0" />'
+)
+_TABLE = re.compile(
+    r'(<table class="an-table[^"]*">(?:<caption>.*?</caption>)?)(.*?</table>)', re.S
+)
+_ROW = re.compile(r"<tr\b[^>]*>(.*?)</tr>", re.S)
+_CELL = re.compile(r"<t[hd]\b[^>]*>(.*?)</t[hd]>", re.S)
+_LINK_RUN = re.compile(r'(<p class="an-(?:nav|data)">)(.*?)(</p>)', re.S)
 
 
 def _pandoc() -> str:
@@ -771,11 +799,16 @@ def reference_docx() -> bytes:
             data = source.read(info.filename)
             if info.filename == "word/styles.xml":
                 data = re.sub(rb"<w:rFonts\b[^>]*/>", fonts.encode(), data)
+                data = _docx_sizes(data)
             elif info.filename == "word/theme/theme1.xml":
                 data = re.sub(
                     rb'(<a:latin typeface=")[^"]*"', rb"\g<1>" + latin.encode() + b'"', data
                 )
                 data = re.sub(rb'(<a:ea typeface=")[^"]*"', rb"\g<1>" + cjk.encode() + b'"', data)
+            elif info.filename == "word/document.xml":
+                # After footnotePr: the schema orders a section's properties, and Word refuses
+                # a page size placed before them.
+                data = data.replace(b"</w:sectPr>", DOCX_SECTION.encode() + b"</w:sectPr>", 1)
             elif info.filename == "word/fontTable.xml":
                 extra = "".join(
                     f'<w:font w:name="{name}"><w:altName w:val="{alt}"/>'
@@ -789,6 +822,116 @@ def reference_docx() -> bytes:
     return out.getvalue()
 
 
+# About how many characters of table text (9 pt) a line of the A4 Word page holds.
+DOCX_TABLE_LINE = 90
+
+
+def _column_widths(table: str) -> list[int]:
+    """Percent widths of a table's columns, from what they hold (a CJK character counting two).
+
+    Each column first gets its longest word (which cannot wrap) and a little padding, then the
+    rest of the line is shared in proportion to how much more its longest cell needs (up to 40
+    characters: a longer text wraps anyway). Without widths pandoc split the page into equal
+    columns, and a five-column table of short items and long lists wrapped its lists one word
+    a line over five pages; by longest cells alone, "Jiangsu" and "2018" broke a letter a line.
+    """
+    rows = [[_text(c) for c in _CELL.findall(row)] for row in _ROW.findall(table)]
+    if not rows or len({len(r) for r in rows}) != 1:
+        return []  # spanned cells: leave it to pandoc
+
+    def width(text: str) -> int:
+        return sum(2 if ord(c) > 0x2E7F else 1 for c in text)
+
+    def longest_word(text: str) -> int:
+        # CJK text breaks between any two characters (one counts two), other text at spaces.
+        runs = re.split(r"[\s\u2e80-\uffff]+", text)
+        return max([len(run) for run in runs] + [2 if width(text) > len(text) else 0])
+
+    columns = list(zip(*rows, strict=True))
+    least = [max(longest_word(cell) for cell in column) + 3 for column in columns]
+    # What a column would like: its longest cell below the header (a header wraps).
+    wanted = [
+        max(low, min(max([width(cell) for cell in column[1:]] or [0]) + 3, 40))
+        for low, column in zip(least, columns, strict=True)
+    ]
+    spare = DOCX_TABLE_LINE - sum(least)
+    extra = sum(w - low for w, low in zip(wanted, least, strict=True))
+    if spare > 0 and extra > 0:
+        shares = [
+            low + spare * min(1.0, extra / spare) * (w - low) / extra
+            for w, low in zip(wanted, least, strict=True)
+        ]
+    else:
+        shares = [float(low) for low in least]
+    total = sum(shares)
+    widths = [max(1, round(100 * share / total)) for share in shares]
+    widths[widths.index(max(widths))] += 100 - sum(widths)
+    return widths
+
+
+def _with_column_widths(match: re.Match[str]) -> str:
+    widths = _column_widths(match.group(0))
+    if not widths:
+        return match.group(0)
+    cols = "".join(f'<col style="width: {w}%" />' for w in widths)
+    return f"{match.group(1)}<colgroup>{cols}</colgroup>{match.group(2)}"
+
+
+def _docx_sizes(styles: bytes) -> bytes:
+    """The Word styles' type sizes: text at 10.5 pt as in the PDF (pandoc's default is 12 pt, a
+    letter's rather than a report's) and tables at 9 pt (the PDF's .85rem), so that a table's
+    columns hold what `_column_widths` gave them room for."""
+    styles = styles.replace(
+        b'<w:sz w:val="24" />\n        <w:szCs w:val="24" />',
+        b'<w:sz w:val="21" />\n        <w:szCs w:val="21" />',
+        1,
+    )
+    table = re.compile(
+        rb'(<w:style w:type="table" w:default="1" w:styleId="Table">.*?)(<w:tblPr>)', re.S
+    )
+    return table.sub(rb'\1<w:rPr><w:sz w:val="18" /><w:szCs w:val="18" /></w:rPr>\2', styles, 1)
+
+
+# The Word page's text width (A4 less the margins of DOCX_SECTION), in millimetres.
+DOCX_TEXT_WIDTH_MM = 174.0
+
+
+def _docx_image_size(image: bytes) -> str:
+    """The width attribute that prints a chart in Word as in the PDF: the text width, or less
+    where that would make it taller than CHART_MAX_HEIGHT (pandoc sized each chart by its
+    200 dpi, the timeline 152 mm high, and it left the page before it half empty)."""
+    if image[:8] != b"\x89PNG\r\n\x1a\n":
+        return ""
+    width_px, height_px = int.from_bytes(image[16:20], "big"), int.from_bytes(image[20:24], "big")
+    if not width_px or not height_px:
+        return ""
+    cap = float(CHART_MAX_HEIGHT.removesuffix("mm"))
+    width = min(DOCX_TEXT_WIDTH_MM, cap * width_px / height_px)
+    return f' width="{width:.1f}mm"'
+
+
+def _footnote_refs() -> Callable[[re.Match[str]], str]:
+    """A replacer of note markers by pandoc's footnote references, each note once: where the
+    HTML cites one note twice ("29[2] of the 31 provinces … 93.5%[2]"), pandoc made a second,
+    identical footnote; the second marker now repeats the first one's number, "[2]" (footnotes
+    are numbered in the order their references appear, as pandoc numbers them)."""
+    numbers: dict[str, int] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        note = match.group(1)
+        if note in numbers:
+            # In brackets, as in the HTML and PDF: a bare superscript after a number ("4²")
+            # reads as an exponent.
+            return f"<sup>[{numbers[note]}]</sup>"
+        numbers[note] = len(numbers) + 1
+        return (
+            f'<a href="#{note}" class="footnote-ref" role="doc-noteref">'
+            f"<sup>{match.group(2)}</sup></a>"
+        )
+
+    return replace
+
+
 def docx_source(page: str) -> str:
     """The report's HTML as pandoc reads it into Word: no stylesheet or fonts, no table of
     contents or footer (Word has its own), and the notes as footnotes (pandoc's own form,
@@ -797,9 +940,7 @@ def docx_source(page: str) -> str:
     body = re.sub(r"<style>.*?</style>", "", body, flags=re.S)
     body = re.sub(r'<nav class="an-toc".*?</nav>', "", body, flags=re.S)
     body = re.sub(r'<footer class="report-footer">.*?</footer>', "", body, flags=re.S)
-    body = _NOTE_REF.sub(
-        r'<a href="#\1" class="footnote-ref" role="doc-noteref"><sup>\2</sup></a>', body
-    )
+    body = _NOTE_REF.sub(_footnote_refs(), body)
 
     def notes(match: re.Match[str]) -> str:
         items = "".join(
@@ -813,6 +954,12 @@ def docx_source(page: str) -> str:
     # plain table with its caption it is what Word users edit.
     body = re.sub(
         r'<figure class="an-figure-table">(.*?)</figure>', r"<div>\1</div>", body, flags=re.S
+    )
+    body = _TABLE.sub(_with_column_widths, body)
+    # The links of the title block stood apart by CSS margins only; in Word they ran together
+    # ("All reports Methodology note Source audit PDF Word").
+    body = _LINK_RUN.sub(
+        lambda m: m.group(1) + m.group(2).replace("</a> <a ", "</a> · <a ") + m.group(3), body
     )
     head = page.split("<body>", 1)[0]
     lang = re.search(r'<html lang="([^"]+)"', head)
@@ -845,7 +992,7 @@ def render_docx(page: str) -> bytes:
             images.append(base64.b64decode(match.group(2)))
             name = f"figure-{len(images)}.{match.group(1)}"
             (Path(tmp) / name).write_bytes(images[-1])
-            return f'src="{name}"'
+            return f'src="{name}"{_docx_image_size(images[-1])}'
 
         source = re.sub(r'src="data:image/(png|jpeg);base64,([A-Za-z0-9+/=\s]+)"', to_file, source)
         subprocess.run(

@@ -200,7 +200,9 @@ def equipment_concentration(
         if row.get("share_pct") is None:
             firms = lang.pick(row["firms"], row["firms_en_list"])
             values.append(100.0)
-            texts.append(kit.chart_text("equipment.exclusive", lang, firms=join_items(firms, lang)))
+            # On two lines where it is long: on one, the English label ran to the figure's edge.
+            exclusive = kit.chart_text("equipment.exclusive", lang, firms=join_items(firms, lang))
+            texts.append(kit.wrap(exclusive, lang, 22, 10))
             hatches.append("///")
         else:
             share = row["share_fact"].format(lang)

@@ -17,6 +17,7 @@ matplotlib is imported inside the functions.
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING, Any
 
 from ..provinces import resolve
@@ -56,6 +57,18 @@ def _strategy_item(row: dict[str, Any], lang: str) -> str:
     """What a strategy count counts: the reviewed label of its item, else the text's word."""
     words = check_lang(lang).words["labels"].get("strategy_items", {})
     return words.get(str(row["item"])) or capitalised(row_label(row, "label", lang), lang)
+
+
+# A Chinese label's measure word, in full-width brackets at its end: "重点工程（项）".
+_UNIT_SUFFIX = re.compile(r"^(?P<item>.+?)（(?P<unit>[^（）；]+)）$")
+
+
+def _item_and_unit(label: str) -> tuple[str, str]:
+    """Split a label into what it counts and its measure word ("重点工程（项）" -> "重点工程",
+    "项"), so that a sentence can put the unit after the number ("广东重点工程6项") instead of
+    leaving it in the label ("广东重点工程（项）：6"). A label without one is returned whole."""
+    match = _UNIT_SUFFIX.match(label)
+    return (match["item"], match["unit"]) if match else (label, "")
 
 
 def _cluster_bars(
@@ -265,6 +278,9 @@ def region_split(by_region: pd.DataFrame, lang: str, save: bool = True) -> Figur
     frame = by_region
     names = [region_name(r, lang) for r in frame["region_zh"]]
     fig, (left, right) = plt.subplots(1, 2, figsize=(kit.WIDTH_IN, 2.9), sharey=True)
+    # Room between the panels: with the layout's default the left panel's last tick ("40")
+    # ran into the right panel's first ("0").
+    fig.get_layout_engine().set(wspace=0.08)
     kit.hbar(
         left,
         names,
@@ -398,9 +414,11 @@ def strategy_comparison(
                 lang,
                 name=province_name(r["unit"], lang),
                 n=format_number(r["count"], lang),
-                item=_strategy_item(r, lang),
+                item=item,
+                unit=unit,
             )
             for r in single
+            for item, unit in [_item_and_unit(_strategy_item(r, lang))]
         ]
         note = kit.wrap(kit.chart_text("strategies.single", lang, items=items), lang, 100, 48)
     height = 1.3 + sum(0.22 * n + 0.55 for n in lines.values()) + 0.2 * (note.count("\n") + 1)
