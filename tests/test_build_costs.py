@@ -87,3 +87,29 @@ def test_the_template_process_computes_the_base_map_once_and_reads_no_words() ->
     )
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found == {"views_cached": 1, "same_path": True, "readonly": True, "words_parsed": 0}
+
+
+def test_a_build_of_some_formats_renders_those_and_a_later_build_the_rest(tmp_path) -> None:
+    """`analysis preview` renders HTML alone: the page is the full build's, the record says
+    what was written, a build of all formats then renders the PDF, and a later HTML-only
+    rebuild removes the PDF it would otherwise leave beside a page that says something else."""
+    project = project_with(
+        tmp_path, '[reports.plain]\nnotebook = "notebooks/saves.ipynb"\nformats = ["html", "pdf"]\n'
+    )
+    reports = project / "reports"
+    summary, text = run(project, formats=("html",))
+    assert summary.exit_code == 0 and summary.built == ["plain"], text
+    assert not (reports / "pdf").exists()
+    record = json.loads((reports / ".build" / "plain.json").read_text(encoding="utf-8"))
+    assert sorted(record["outputs"]) == ["html/plain.html", "notebooks/plain.ipynb"]
+    page = (reports / "html" / "plain.html").read_bytes()
+    assert run(project, formats=("html",))[0].skipped == ["plain"]  # up to date for HTML alone
+
+    summary, text = run(project)  # every format: the PDF is missing, so the job is built
+    assert summary.built == ["plain"], text
+    assert (reports / "pdf" / "plain.pdf").is_file()
+    assert (reports / "html" / "plain.html").read_bytes() == page  # the same key, same page
+
+    summary, text = run(project, formats=("html",), force=True)
+    assert summary.built == ["plain"], text
+    assert not (reports / "pdf" / "plain.pdf").exists()

@@ -99,6 +99,10 @@ class BuildOptions:
     job_ids: Sequence[str] = ()
     wait: bool = False  # wait for another build that holds the reports folder's lock
     yes: bool = False  # build a selection of more than GRID_LIMIT jobs
+    # Render only these of each report's formats (empty: all it declares). `analysis preview`
+    # renders HTML alone: the key, and so the page's bytes, are those of a full build; the
+    # record lists what was written, and a later build that wants the rest renders it.
+    formats: Sequence[str] = ()
 
 
 class BuildError(AnalysisError):
@@ -509,6 +513,17 @@ class Context:
             self.keys[job.job_id] = self.hasher.job_key(job, self.inputs[job.job_id])
         return self.keys[job.job_id]
 
+    def rendered(self, job: Job) -> tuple[str, ...]:
+        """The formats this build renders for a job (its report's, less what is left out)."""
+        wanted = self.options.formats
+        formats = job.report.formats
+        return tuple(f for f in formats if f in wanted) if wanted else tuple(formats)
+
+    def wanted(self, job: Job) -> list[str]:
+        """The outputs (relative paths) a build of this job writes."""
+        rendered = self.rendered(job)
+        return [rel for kind, rel in job.outputs().items() if kind == "ipynb" or kind in rendered]
+
     def git(self) -> dict[str, Any]:
         """The git state, read once."""
         if self._git is None:
@@ -535,7 +550,7 @@ class Context:
             cwd=str(report.notebook.resolve().parent),
             root=str(self.root.resolve()),
             mode="report",
-            formats=report.formats,
+            formats=self.rendered(job),
             figure_formats=report.figures,
             export={
                 "job_id": job.job_id,
@@ -616,7 +631,8 @@ class Context:
                     (reports_dir / job.stamp).unlink(missing_ok=True)
                 staged.place(keep=1)
                 if result.ok and previous is not None:
-                    _remove_vanished_figures(reports_dir, previous.data.get("figures", {}), figures)
+                    _remove_vanished(reports_dir, previous.data.get("figures", {}), figures)
+                    _remove_vanished(reports_dir, previous.data.get("outputs", {}), outputs)
                 _retire(reports_dir, job, retired)
                 staged.place()
                 complete = True  # an interrupt held until here finds the job whole
@@ -743,12 +759,16 @@ def _retire(reports_dir: Path, job: Job, rels: Sequence[str]) -> None:
             source.unlink(missing_ok=True)
 
 
-def _remove_vanished_figures(
-    reports_dir: Path, before: dict[str, Any], now: dict[str, Any]
-) -> None:
-    """Delete the charts listed `before` but not `now`, if the file is still the one listed."""
+_VANISHABLE = (f"{FIGURES_DIR}/", f"{HTML_DIR}/", f"{PDF_DIR}/", f"{DOCX_DIR}/")
+
+
+def _remove_vanished(reports_dir: Path, before: dict[str, Any], now: dict[str, Any]) -> None:
+    """Delete the charts and outputs listed `before` but not `now`, if the file is still the
+    one listed (the engine's own, then). A PDF a build no longer renders (a format dropped
+    from reports.toml, a preview of HTML alone) would otherwise stay beside an HTML page that
+    says something else."""
     for rel, info in before.items():
-        if rel in now or not isinstance(info, dict) or not rel.startswith(f"{FIGURES_DIR}/"):
+        if rel in now or not isinstance(info, dict) or not rel.startswith(_VANISHABLE):
             continue
         if not _safe_name(rel):
             continue
@@ -832,7 +852,8 @@ def _build_locked(
     stale = [
         job
         for job in selected
-        if options.force or not cache.is_up_to_date(ctx.reports_dir, job, ctx.key(job))
+        if options.force
+        or not cache.is_up_to_date(ctx.reports_dir, job, ctx.key(job), ctx.wanted(job))
     ]
     skipped = [job.job_id for job in selected if job not in stale]
     summary = progress.summary
