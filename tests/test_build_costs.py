@@ -113,3 +113,39 @@ def test_a_build_of_some_formats_renders_those_and_a_later_build_the_rest(tmp_pa
     summary, text = run(project, formats=("html",), force=True)
     assert summary.built == ["plain"], text
     assert not (reports / "pdf" / "plain.pdf").exists()
+
+
+def test_a_no_op_build_renders_no_index_and_hashes_each_file_once(tmp_path, monkeypatch) -> None:
+    """Nothing to build and nothing `finish` reads changed: no kernel check (jupyter_client),
+    no index (pandas, the data), no site files, and every file is hashed at most once."""
+    from collections import Counter
+
+    from analysis.publish import cache, engine, index, site
+
+    project = project_with(tmp_path, '[reports.plain]\nnotebook = "notebooks/saves.ipynb"\n')
+    reports = project / "reports"
+    assert run(project)[0].built == ["plain"]
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a no-op build did this")
+
+    checked: list[list[str]] = []
+    hashed: Counter[str] = Counter()
+    real_sha = cache.file_sha256
+    monkeypatch.setattr(engine, "check_kernels", lambda spec, jobs: checked.append(jobs))
+    monkeypatch.setattr(cache, "file_sha256", lambda p: hashed.update([str(p)]) or real_sha(p))
+    with monkeypatch.context() as patched:
+        patched.setattr(index, "render_index", refuse)
+        patched.setattr(site, "write_site", refuse)
+        summary, text = run(project)
+    assert summary.skipped == ["plain"], text
+    assert checked == [[]]
+    assert hashed and max(hashed.values()) == 1, hashed
+
+    # What `finish` wrote is checked: a manifest edited by hand, a removed index come back.
+    manifest = (reports / "manifest.json").read_bytes()
+    (reports / "manifest.json").write_bytes(manifest.replace(b"plain", b"plaiN"))
+    (reports / "index.html").unlink()
+    assert run(project)[0].skipped == ["plain"]
+    assert (reports / "manifest.json").read_bytes() == manifest
+    assert (reports / "index.html").is_file()

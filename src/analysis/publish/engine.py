@@ -51,7 +51,7 @@ from typing import Any, BinaryIO
 from ..errors import AnalysisError
 from ..io import signals_held, write_bytes, write_text
 from ..paths import ROOT
-from . import cache, manifest, site
+from . import ENGINE_VERSION, cache, manifest, site
 from .execute import CELL_TIMEOUT, Result, Task
 from .jobs import (
     DATA_DIR,
@@ -142,6 +142,9 @@ def _make_executor(options: BuildOptions, warm: Sequence[str]):
     raise ValueError(f"unknown executor {options.executor!r}")
 
 
+# What the last `finish` was made from (`Context.finish_key`); named index-* so that
+# `Context.records` does not take it for a job's record.
+FINISH_RECORD = f"{STATE_DIR}/index-inputs.json"
 ENGINE_DIRS = (NOTEBOOKS_DIR, HTML_DIR, PDF_DIR, DOCX_DIR, DATA_DIR, LOGS_DIR, STATE_DIR)
 
 
@@ -513,6 +516,12 @@ class Context:
             self.keys[job.job_id] = self.hasher.job_key(job, self.inputs[job.job_id])
         return self.keys[job.job_id]
 
+    def stale(self, job: Job) -> bool:
+        """Whether the job must be built (forced, or its record does not match)."""
+        if self.options.force:
+            return True
+        return not cache.is_up_to_date(self.reports_dir, job, self.key(job), self.wanted(job))
+
     def rendered(self, job: Job) -> tuple[str, ...]:
         """The formats this build renders for a job (its report's, less what is left out)."""
         wanted = self.options.formats
@@ -686,12 +695,59 @@ class Context:
                     found[record["job"]] = record
         return found
 
+    def finish_key(self, records: dict[str, dict[str, Any]]) -> str:
+        """A digest of everything `finish` reads: the engine, the code, the lock, reports.toml,
+        every data file, the records, the jobs' keys and which listed files exist."""
+        present = sorted(
+            rel
+            for record in records.values()
+            for rel in {**record.get("outputs", {}), **record.get("figures", {})}
+            if (self.reports_dir / rel).exists()
+        )
+        lock = self.hasher.lock
+        described = {
+            "engine": ENGINE_VERSION,
+            "package": self.hasher.package(),
+            "lock": self.hasher.file(lock) if lock is not None and lock.is_file() else None,
+            "spec": self.hasher.file(self.spec.path),
+            "data": self.hasher.data(("data/**",)),
+            "records": records,
+            "keys": {job.job_id: self.key(job) for job in self.all_jobs},
+            "present": present,
+        }
+        return cache.bytes_sha256(cache.canonical_json(described).encode("utf-8"))
+
+    def _finished(self, key: str) -> bool:
+        """Whether the last `finish` had this key and its files are still in place."""
+        try:
+            marker = json.loads((self.reports_dir / FINISH_RECORD).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        if not isinstance(marker, dict) or marker.get("key") != key:
+            return False
+        if not (self.reports_dir / "index.html").is_file():  # as `write_index` checks it
+            return False
+        placed = {"manifest.json": {"sha256": marker.get("manifest")}}
+        placed.update(site.read_site_record(self.reports_dir))
+        return all(
+            site.holds(self.reports_dir / rel, info.get("sha256")) for rel, info in placed.items()
+        )
+
     def finish(self) -> None:
-        """Rewrite manifest.json and index.html from the records (only when they changed)."""
+        """Rewrite manifest.json and index.html from the records (only when they changed).
+
+        Skipped when nothing it reads changed since it last ran (`finish_key`) and its files
+        are in place: a no-op build then renders no index (whose tables import pandas and
+        read the data) and copies no data file.
+        """
         from .index import render_index, write_index
 
-        site.write_site(self.spec, self.reports_dir)
         records = self.records()
+        key = self.finish_key(records)
+        if not self.options.force and self._finished(key):
+            return
+        (self.reports_dir / FINISH_RECORD).unlink(missing_ok=True)
+        site.write_site(self.spec, self.reports_dir)
         keys = {job.job_id: self.key(job) for job in self.all_jobs}
         text = manifest.render(records, keys, self.declared, self.reports_dir)
         target = self.reports_dir / "manifest.json"
@@ -708,6 +764,8 @@ class Context:
         if extra_ids:
             listed += _jobs_for_records(self.spec, [records[i] for i in extra_ids])
         write_index(render_index(self.spec, listed, records, self.reports_dir), self.reports_dir)
+        marker = {"key": key, "manifest": cache.file_sha256(target)}
+        write_text(self.reports_dir / FINISH_RECORD, json.dumps(marker) + "\n", TMP_PREFIX)
 
 
 def _safe_name(name: str) -> bool:
@@ -829,7 +887,9 @@ def build(options: BuildOptions, executor: Any = None) -> Summary:
     selected = _only_ids(make_jobs(selection), options.job_ids)
     ctx = Context(spec, options)
     if options.executor == "local":  # a Dask worker has kernels of its own
-        check_kernels(spec, selected)
+        # Only the kernels of jobs that will run: a no-op build need not import jupyter_client
+        # (a third of its time). The records are read again under the lock, which decides.
+        check_kernels(spec, [job for job in selected if ctx.stale(job)])
     check_reports_dir(spec, ctx.reports_dir, selected, ctx.hasher.package_dir)
     prepare_reports_dir(ctx.reports_dir)
     options = replace(options, jobs=_workers(options, progress.stream))
@@ -849,12 +909,7 @@ def _build_locked(
     warm_executor: Any = None,
 ) -> Summary:
     _sweep_partial_files(ctx.reports_dir)
-    stale = [
-        job
-        for job in selected
-        if options.force
-        or not cache.is_up_to_date(ctx.reports_dir, job, ctx.key(job), ctx.wanted(job))
-    ]
+    stale = [job for job in selected if ctx.stale(job)]
     skipped = [job.job_id for job in selected if job not in stale]
     summary = progress.summary
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
