@@ -149,3 +149,69 @@ def test_a_no_op_build_renders_no_index_and_hashes_each_file_once(tmp_path, monk
     assert run(project)[0].skipped == ["plain"]
     assert (reports / "manifest.json").read_bytes() == manifest
     assert (reports / "index.html").is_file()
+
+
+_IDLE = """
+import json
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+from matplotlib import font_manager
+from analysis.publish.zygote import call_listed, warm_up
+done = warm_up(["analysis.report.charts"], calls=True)
+rc = dict(mpl.rcParams)
+fonts = font_manager._get_font.cache_info().currsize
+call_listed(done, "IDLE_CALLS")
+print(json.dumps({
+    "fonts_opened": font_manager._get_font.cache_info().currsize > fonts,
+    "rc_unchanged": dict(mpl.rcParams) == rc,
+    "figures": plt.get_fignums(),
+    "words_parsed": __import__("analysis.report.lang").report.lang.load_words.cache_info().currsize,
+}))
+"""
+
+
+def test_the_idle_warm_draw_fills_the_font_caches_and_leaves_no_state() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _IDLE],
+        cwd=ROOT / "notebooks",
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"},
+    )
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found == {"fonts_opened": True, "rc_unchanged": True, "figures": [], "words_parsed": 0}
+
+
+def test_the_template_process_runs_idle_calls_only_after_its_first_fork(tmp_path) -> None:
+    """`IDLE_CALLS` never delay the first kernel: they run once it is forked, and once."""
+    import os
+    import time
+
+    from analysis.publish.zygote import Zygote
+
+    (tmp_path / "idle_probe.py").write_text(
+        "import pathlib\nIDLE_CALLS = ('mark',)\n"
+        "def mark():\n"
+        "    path = pathlib.Path(__file__).with_name('marks')\n"
+        "    path.write_text(path.read_text() + 'x' if path.exists() else 'x')\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    zygote = Zygote([sys.executable], ["idle_probe"], env, str(tmp_path))
+    marks = tmp_path / "marks"
+    # A request whose child fails at once (no such folder): the template process goes on.
+    request = ("unused.json", str(tmp_path / "no-such-folder"), {}, os.devnull)
+    try:
+        assert zygote.process.stdout.readline().strip() == '{"ready": true}'
+        zygote._ready = True
+        time.sleep(0.3)
+        assert not marks.exists()
+        zygote.fork(*request)
+        deadline = time.monotonic() + 10
+        while not marks.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        zygote.fork(*request)
+        assert marks.read_text() == "x"
+    finally:
+        zygote.close()
