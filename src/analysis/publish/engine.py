@@ -887,9 +887,13 @@ def build(options: BuildOptions, executor: Any = None) -> Summary:
     selected = _only_ids(make_jobs(selection), options.job_ids)
     ctx = Context(spec, options)
     if options.executor == "local":  # a Dask worker has kernels of its own
-        # Only the kernels of jobs that will run: a no-op build need not import jupyter_client
-        # (a third of its time). The records are read again under the lock, which decides.
-        check_kernels(spec, [job for job in selected if ctx.stale(job)])
+        # Only the kernels of jobs that will run, and not those a warm executor (the preview)
+        # has started already: a no-op build need not import jupyter_client (a third of its
+        # time). The records are read again under the lock, which decides.
+        running = {kernel for kernel, _ in getattr(executor, "kernels", ())}
+        check_kernels(
+            spec, [job for job in selected if job.report.kernel not in running and ctx.stale(job)]
+        )
     check_reports_dir(spec, ctx.reports_dir, selected, ctx.hasher.package_dir)
     prepare_reports_dir(ctx.reports_dir)
     options = replace(options, jobs=_workers(options, progress.stream))
