@@ -215,3 +215,22 @@ def test_the_template_process_runs_idle_calls_only_after_its_first_fork(tmp_path
         assert marks.read_text() == "x"
     finally:
         zygote.close()
+
+
+_KERNELS = """
+import sys
+from types import SimpleNamespace
+from analysis.publish.engine import check_kernels
+job = SimpleNamespace(report=SimpleNamespace(kernel="analysis", name="page"))
+check_kernels(SimpleNamespace(path=None), [job])
+print("jupyter_client" in sys.modules)
+"""
+
+
+def test_an_installed_kernel_is_checked_without_importing_jupyter_client() -> None:
+    """The kernel check reads the kernelspec folders (jupyter_client costs a fifth of a second
+    before the first job starts); an unknown name still gets KernelSpecManager's error."""
+    done = subprocess.run(
+        [sys.executable, "-c", _KERNELS], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False"

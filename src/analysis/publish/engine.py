@@ -398,7 +398,7 @@ def check_kernels(spec: Spec, jobs: Sequence[Job]) -> None:
         wanted.setdefault(job.report.kernel, [])
         if job.report.name not in wanted[job.report.kernel]:
             wanted[job.report.kernel].append(job.report.name)
-    if not wanted:
+    if not wanted or set(wanted) <= _kernel_folders():
         return
     from jupyter_client.kernelspec import KernelSpecManager
 
@@ -411,6 +411,24 @@ def check_kernels(spec: Spec, jobs: Sequence[Job]) -> None:
                 f"{', '.join(known) or 'none'}. Fix `kernel` in {spec.path.name} (or in its "
                 "[defaults]), or install the kernel (`make setup` installs 'analysis')."
             )
+
+
+def _kernel_folders() -> set[str]:
+    """The kernels with a `kernels/<name>/kernel.json` on Jupyter's data path: where
+    KernelSpecManager finds them, read without importing jupyter_client (a fifth of a second
+    before the first job could start). A name not found here goes to KernelSpecManager, which
+    also knows kernels without such a folder and names them all in its error."""
+    try:
+        from jupyter_core.paths import jupyter_path
+    except ImportError:  # pragma: no cover - jupyter_core comes with the lock
+        return set()
+    found = set()
+    for folder in jupyter_path("kernels"):
+        try:
+            found.update(p.name for p in Path(folder).iterdir() if (p / "kernel.json").is_file())
+        except OSError:
+            continue
+    return found
 
 
 def _workers(options: BuildOptions, stream: Any) -> int | None:
