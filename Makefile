@@ -21,7 +21,7 @@ LAB_ARGS ?=
 
 help:
 	@echo "make reports   build every report into reports/ (HTML, PDF, figures, index)"
-	@echo "make preview   serve reports/ on 127.0.0.1 and rebuild what each saved edit touches"
+	@echo "make preview   serve .preview/ (HTML) on 127.0.0.1 and rebuild what each saved edit touches"
 	@echo "               (PREVIEW_ARGS=\"--only province_profile --lang en\", --port N)"
 	@echo "make verify    rebuild every report in a temporary folder and compare its bytes with"
 	@echo "               reports/manifest.json (SAMPLE=N: a fixed sample of N jobs)"

@@ -30,14 +30,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-# The footer line "input fingerprint: 0123456789abcdef" / "输入指纹: 0123456789abcdef".
-FINGERPRINT = re.compile(r"(input fingerprint|输入指纹)(:\s*)[0-9a-f]{16}")
+# The footer line "input fingerprint: 0123456789abcdef" / "输入指纹：0123456789abcdef" (a
+# full-width colon in Chinese), the key set as code in the HTML (`<code>…</code>`).
+FINGERPRINT = re.compile(r"(input fingerprint|输入指纹)([:：]\s*(?:<code>)?)[0-9a-f]{16}")
 # In the PDF's text the same line comes out with the "fi" ligature lost ("input ngerprint")
 # and the digits spread over lines ("e f\n\nb e"): the rest of the page is masked.
 PDF_FINGERPRINT = re.compile(r"(input (?:fi)?ngerprint|输入指纹)[^\f]*")
 BBOX_PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">')
 BBOX_WORD = re.compile(
-    r'<word xMin="[\d.]+" yMin="([\d.]+)"[^>]*>(?:(?:fi)?ngerprint:|输入指纹:)</word>'
+    r'<word xMin="[\d.]+" yMin="([\d.]+)"[^>]*>(?:(?:fi)?ngerprint:|输入指纹[:：])</word>'
 )
 FOLDERS = ("figures", "html", "pdf")
 DPI = 40

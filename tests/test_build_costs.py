@@ -87,3 +87,150 @@ def test_the_template_process_computes_the_base_map_once_and_reads_no_words() ->
     )
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found == {"views_cached": 1, "same_path": True, "readonly": True, "words_parsed": 0}
+
+
+def test_a_build_of_some_formats_renders_those_and_a_later_build_the_rest(tmp_path) -> None:
+    """`analysis preview` renders HTML alone: the page is the full build's, the record says
+    what was written, a build of all formats then renders the PDF, and a later HTML-only
+    rebuild removes the PDF it would otherwise leave beside a page that says something else."""
+    project = project_with(
+        tmp_path, '[reports.plain]\nnotebook = "notebooks/saves.ipynb"\nformats = ["html", "pdf"]\n'
+    )
+    reports = project / "reports"
+    summary, text = run(project, formats=("html",))
+    assert summary.exit_code == 0 and summary.built == ["plain"], text
+    assert not (reports / "pdf").exists()
+    record = json.loads((reports / ".build" / "plain.json").read_text(encoding="utf-8"))
+    assert sorted(record["outputs"]) == ["html/plain.html", "notebooks/plain.ipynb"]
+    page = (reports / "html" / "plain.html").read_bytes()
+    assert run(project, formats=("html",))[0].skipped == ["plain"]  # up to date for HTML alone
+
+    summary, text = run(project)  # every format: the PDF is missing, so the job is built
+    assert summary.built == ["plain"], text
+    assert (reports / "pdf" / "plain.pdf").is_file()
+    assert (reports / "html" / "plain.html").read_bytes() == page  # the same key, same page
+
+    summary, text = run(project, formats=("html",), force=True)
+    assert summary.built == ["plain"], text
+    assert not (reports / "pdf" / "plain.pdf").exists()
+
+
+def test_a_no_op_build_renders_no_index_and_hashes_each_file_once(tmp_path, monkeypatch) -> None:
+    """Nothing to build and nothing `finish` reads changed: no kernel check (jupyter_client),
+    no index (pandas, the data), no site files, and every file is hashed at most once."""
+    from collections import Counter
+
+    from analysis.publish import cache, engine, index, site
+
+    project = project_with(tmp_path, '[reports.plain]\nnotebook = "notebooks/saves.ipynb"\n')
+    reports = project / "reports"
+    assert run(project)[0].built == ["plain"]
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a no-op build did this")
+
+    checked: list[list[str]] = []
+    hashed: Counter[str] = Counter()
+    real_sha = cache.file_sha256
+    monkeypatch.setattr(engine, "check_kernels", lambda spec, jobs: checked.append(jobs))
+    monkeypatch.setattr(cache, "file_sha256", lambda p: hashed.update([str(p)]) or real_sha(p))
+    with monkeypatch.context() as patched:
+        patched.setattr(index, "render_index", refuse)
+        patched.setattr(site, "write_site", refuse)
+        summary, text = run(project)
+    assert summary.skipped == ["plain"], text
+    assert checked == [[]]
+    assert hashed and max(hashed.values()) == 1, hashed
+
+    # What `finish` wrote is checked: a manifest edited by hand, a removed index come back.
+    manifest = (reports / "manifest.json").read_bytes()
+    (reports / "manifest.json").write_bytes(manifest.replace(b"plain", b"plaiN"))
+    (reports / "index.html").unlink()
+    assert run(project)[0].skipped == ["plain"]
+    assert (reports / "manifest.json").read_bytes() == manifest
+    assert (reports / "index.html").is_file()
+
+
+_IDLE = """
+import json
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+from matplotlib import font_manager
+from analysis.publish.zygote import call_listed, warm_up
+done = warm_up(["analysis.report.charts"], calls=True)
+rc = dict(mpl.rcParams)
+fonts = font_manager._get_font.cache_info().currsize
+call_listed(done, "IDLE_CALLS")
+print(json.dumps({
+    "fonts_opened": font_manager._get_font.cache_info().currsize > fonts,
+    "rc_unchanged": dict(mpl.rcParams) == rc,
+    "figures": plt.get_fignums(),
+    "words_parsed": __import__("analysis.report.lang").report.lang.load_words.cache_info().currsize,
+}))
+"""
+
+
+def test_the_idle_warm_draw_fills_the_font_caches_and_leaves_no_state() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _IDLE],
+        cwd=ROOT / "notebooks",
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"},
+    )
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found == {"fonts_opened": True, "rc_unchanged": True, "figures": [], "words_parsed": 0}
+
+
+def test_the_template_process_runs_idle_calls_only_after_its_first_fork(tmp_path) -> None:
+    """`IDLE_CALLS` never delay the first kernel: they run once it is forked, and once."""
+    import os
+    import time
+
+    from analysis.publish.zygote import Zygote
+
+    (tmp_path / "idle_probe.py").write_text(
+        "import pathlib\nIDLE_CALLS = ('mark',)\n"
+        "def mark():\n"
+        "    path = pathlib.Path(__file__).with_name('marks')\n"
+        "    path.write_text(path.read_text() + 'x' if path.exists() else 'x')\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    zygote = Zygote([sys.executable], ["idle_probe"], env, str(tmp_path))
+    marks = tmp_path / "marks"
+    # A request whose child fails at once (no such folder): the template process goes on.
+    request = ("unused.json", str(tmp_path / "no-such-folder"), {}, os.devnull)
+    try:
+        assert zygote.process.stdout.readline().strip() == '{"ready": true}'
+        zygote._ready = True
+        time.sleep(0.3)
+        assert not marks.exists()
+        zygote.fork(*request)
+        deadline = time.monotonic() + 10
+        while not marks.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        zygote.fork(*request)
+        assert marks.read_text() == "x"
+    finally:
+        zygote.close()
+
+
+_KERNELS = """
+import sys
+from types import SimpleNamespace
+from analysis.publish.engine import check_kernels
+job = SimpleNamespace(report=SimpleNamespace(kernel="analysis", name="page"))
+check_kernels(SimpleNamespace(path=None), [job])
+print("jupyter_client" in sys.modules)
+"""
+
+
+def test_an_installed_kernel_is_checked_without_importing_jupyter_client() -> None:
+    """The kernel check reads the kernelspec folders (jupyter_client costs a fifth of a second
+    before the first job starts); an unknown name still gets KernelSpecManager's error."""
+    done = subprocess.run(
+        [sys.executable, "-c", _KERNELS], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False"

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from buildkit import add_package, options, write_notebook
 
+from analysis.publish.cli import parse_formats
 from analysis.publish.engine import BuildError, BuildLock
 from analysis.publish.jobs import make_jobs
 from analysis.publish.preview import (
@@ -31,7 +32,7 @@ from analysis.publish.preview import (
     jobs_for_words,
     preview,
 )
-from analysis.publish.spec import load_spec, select
+from analysis.publish.spec import UnknownSelectionError, load_spec, select
 
 NOTEBOOK = [
     'lang = "zh"',
@@ -53,7 +54,7 @@ def make_project(root: Path) -> Path:
     (words / "zh.toml").write_text('[page]\nheading = "第一个标题"\n', encoding="utf-8")
     write_notebook(root / "notebooks" / "page.ipynb", NOTEBOOK, "page")
     (root / "reports.toml").write_text(
-        '[defaults]\nformats = ["html"]\n\n'
+        '[defaults]\nformats = ["html", "pdf"]\n\n'
         '[reports.page]\nnotebook = "notebooks/page.ipynb"\nparams = { lang = ["zh", "en"] }\n',
         encoding="utf-8",
     )
@@ -112,10 +113,28 @@ def test_preview_refuses_a_reports_folder_inside_the_inputs(tmp_path) -> None:
     assert not (project / "notebooks" / "out").exists()
 
 
+def test_preview_builds_html_alone_into_its_own_folder_by_default(tmp_path) -> None:
+    project = make_project(tmp_path / "project")
+    session = Preview(PreviewOptions(build=options(project, jobs=1)))
+    assert session.reports_dir == project / ".preview"
+    assert session.options.build.formats == ("html",)
+    assert not (project / "reports").exists()
+    asked = Preview(PreviewOptions(build=options(project, jobs=1, formats=("html", "pdf"))))
+    assert asked.options.build.formats == ("html", "pdf")
+
+
+def test_preview_formats_option_is_checked() -> None:
+    assert parse_formats("html,pdf, docx,html") == ("html", "pdf", "docx")
+    with pytest.raises(UnknownSelectionError, match="unknown format 'epub'"):
+        parse_formats("html,epub")
+    with pytest.raises(UnknownSelectionError, match="include html"):
+        parse_formats("pdf")
+
+
 def test_preview_serves_rebuilds_an_edited_template_and_stops(tmp_path) -> None:
     project = make_project(tmp_path / "project")
-    reports = tmp_path / "reports"
-    build = options(project, jobs=1, reports_dir=reports)
+    reports = project / ".preview"  # the default folder
+    build = options(project, jobs=1)
     session_options = PreviewOptions(build=build)
     found: dict[str, object] = {}
     stream = _Lines()
@@ -163,6 +182,9 @@ def test_preview_serves_rebuilds_an_edited_template_and_stops(tmp_path) -> None:
         get(stream.url())
     BuildLock(reports).acquire().release()
     assert "<script" not in (reports / "index.html").read_text(encoding="utf-8")
+    # HTML alone (the report also declares a PDF), and nothing in the project's reports/.
+    assert not (reports / "pdf").exists()
+    assert not (project / "reports").exists()
 
 
 def _first_event(url: str) -> str:

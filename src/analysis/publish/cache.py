@@ -157,12 +157,19 @@ def read_record(reports_dir: Path, job: Job) -> Record | None:
         return None
 
 
-def is_up_to_date(reports_dir: Path, job: Job, key: str) -> bool:
-    """True when the job's last build used `key`, succeeded and its outputs are all present."""
+def is_up_to_date(
+    reports_dir: Path, job: Job, key: str, wanted: Iterable[str] | None = None
+) -> bool:
+    """True when the job's last build used `key`, succeeded, wrote each of the `wanted`
+    outputs (default: all of the job's; a preview of HTML alone wrote no PDF), and every file
+    its record lists is present with its size."""
     record = read_record(reports_dir, job)
     if record is None or not record.ok or record.key != key:
         return False
-    listed = {**record.data.get("outputs", {}), **record.data.get("figures", {})}
+    outputs = record.data.get("outputs", {})
+    if any(rel not in outputs for rel in (job.outputs().values() if wanted is None else wanted)):
+        return False
+    listed = {**outputs, **record.data.get("figures", {})}
     for rel, info in listed.items():
         path = reports_dir / rel
         try:

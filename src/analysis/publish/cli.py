@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 from ..paths import ROOT
@@ -171,7 +172,15 @@ def add_preview_arguments(parser: argparse.ArgumentParser) -> None:
         "--reports-dir",
         type=Path,
         metavar="PATH",
-        help="the folder to build into and serve (default: reports/ next to the reports file)",
+        help="the folder to build into and serve (default: .preview/ next to the reports file, "
+        "so that reports/ never mixes a previewed HTML page with an older PDF)",
+    )
+    parser.add_argument(
+        "--formats",
+        default="html",
+        metavar="LIST",
+        help="the formats to render, comma-separated (default: html, the fastest page after "
+        "a save; html,pdf,docx for all a report declares)",
     )
     # What `options_from_args` reads that a preview does not let one choose.
     parser.set_defaults(
@@ -193,4 +202,23 @@ def preview_main(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise UnknownSelectionError(f"--port {args.port}: give 0 (a free port) to 65535.")
-    return preview(PreviewOptions(build=options_from_args(args), port=args.port))
+    formats = parse_formats(args.formats)
+    build = replace(options_from_args(args), formats=formats)
+    return preview(PreviewOptions(build=build, port=args.port))
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """`--formats html,pdf`: known formats, HTML among them (the preview serves pages)."""
+    from .spec import FORMATS, UnknownSelectionError
+
+    formats = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [fmt for fmt in formats if fmt not in FORMATS]
+    if unknown:
+        raise UnknownSelectionError(
+            f"--formats {text}: unknown format {unknown[0]!r}; valid: {', '.join(FORMATS)}."
+        )
+    if "html" not in formats:
+        raise UnknownSelectionError(
+            f"--formats {text}: a preview serves HTML pages; include html (e.g. html,pdf)."
+        )
+    return formats

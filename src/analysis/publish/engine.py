@@ -51,7 +51,7 @@ from typing import Any, BinaryIO
 from ..errors import AnalysisError
 from ..io import signals_held, write_bytes, write_text
 from ..paths import ROOT
-from . import cache, manifest, site
+from . import ENGINE_VERSION, cache, manifest, site
 from .execute import CELL_TIMEOUT, Result, Task
 from .jobs import (
     DATA_DIR,
@@ -99,6 +99,10 @@ class BuildOptions:
     job_ids: Sequence[str] = ()
     wait: bool = False  # wait for another build that holds the reports folder's lock
     yes: bool = False  # build a selection of more than GRID_LIMIT jobs
+    # Render only these of each report's formats (empty: all it declares). `analysis preview`
+    # renders HTML alone: the key, and so the page's bytes, are those of a full build; the
+    # record lists what was written, and a later build that wants the rest renders it.
+    formats: Sequence[str] = ()
 
 
 class BuildError(AnalysisError):
@@ -138,6 +142,9 @@ def _make_executor(options: BuildOptions, warm: Sequence[str]):
     raise ValueError(f"unknown executor {options.executor!r}")
 
 
+# What the last `finish` was made from (`Context.finish_key`); named index-* so that
+# `Context.records` does not take it for a job's record.
+FINISH_RECORD = f"{STATE_DIR}/index-inputs.json"
 ENGINE_DIRS = (NOTEBOOKS_DIR, HTML_DIR, PDF_DIR, DOCX_DIR, DATA_DIR, LOGS_DIR, STATE_DIR)
 
 
@@ -391,7 +398,7 @@ def check_kernels(spec: Spec, jobs: Sequence[Job]) -> None:
         wanted.setdefault(job.report.kernel, [])
         if job.report.name not in wanted[job.report.kernel]:
             wanted[job.report.kernel].append(job.report.name)
-    if not wanted:
+    if not wanted or set(wanted) <= _kernel_folders():
         return
     from jupyter_client.kernelspec import KernelSpecManager
 
@@ -404,6 +411,24 @@ def check_kernels(spec: Spec, jobs: Sequence[Job]) -> None:
                 f"{', '.join(known) or 'none'}. Fix `kernel` in {spec.path.name} (or in its "
                 "[defaults]), or install the kernel (`make setup` installs 'analysis')."
             )
+
+
+def _kernel_folders() -> set[str]:
+    """The kernels with a `kernels/<name>/kernel.json` on Jupyter's data path: where
+    KernelSpecManager finds them, read without importing jupyter_client (a fifth of a second
+    before the first job could start). A name not found here goes to KernelSpecManager, which
+    also knows kernels without such a folder and names them all in its error."""
+    try:
+        from jupyter_core.paths import jupyter_path
+    except ImportError:  # pragma: no cover - jupyter_core comes with the lock
+        return set()
+    found = set()
+    for folder in jupyter_path("kernels"):
+        try:
+            found.update(p.name for p in Path(folder).iterdir() if (p / "kernel.json").is_file())
+        except OSError:
+            continue
+    return found
 
 
 def _workers(options: BuildOptions, stream: Any) -> int | None:
@@ -509,6 +534,23 @@ class Context:
             self.keys[job.job_id] = self.hasher.job_key(job, self.inputs[job.job_id])
         return self.keys[job.job_id]
 
+    def stale(self, job: Job) -> bool:
+        """Whether the job must be built (forced, or its record does not match)."""
+        if self.options.force:
+            return True
+        return not cache.is_up_to_date(self.reports_dir, job, self.key(job), self.wanted(job))
+
+    def rendered(self, job: Job) -> tuple[str, ...]:
+        """The formats this build renders for a job (its report's, less what is left out)."""
+        wanted = self.options.formats
+        formats = job.report.formats
+        return tuple(f for f in formats if f in wanted) if wanted else tuple(formats)
+
+    def wanted(self, job: Job) -> list[str]:
+        """The outputs (relative paths) a build of this job writes."""
+        rendered = self.rendered(job)
+        return [rel for kind, rel in job.outputs().items() if kind == "ipynb" or kind in rendered]
+
     def git(self) -> dict[str, Any]:
         """The git state, read once."""
         if self._git is None:
@@ -535,7 +577,7 @@ class Context:
             cwd=str(report.notebook.resolve().parent),
             root=str(self.root.resolve()),
             mode="report",
-            formats=report.formats,
+            formats=self.rendered(job),
             figure_formats=report.figures,
             export={
                 "job_id": job.job_id,
@@ -616,7 +658,8 @@ class Context:
                     (reports_dir / job.stamp).unlink(missing_ok=True)
                 staged.place(keep=1)
                 if result.ok and previous is not None:
-                    _remove_vanished_figures(reports_dir, previous.data.get("figures", {}), figures)
+                    _remove_vanished(reports_dir, previous.data.get("figures", {}), figures)
+                    _remove_vanished(reports_dir, previous.data.get("outputs", {}), outputs)
                 _retire(reports_dir, job, retired)
                 staged.place()
                 complete = True  # an interrupt held until here finds the job whole
@@ -670,12 +713,59 @@ class Context:
                     found[record["job"]] = record
         return found
 
+    def finish_key(self, records: dict[str, dict[str, Any]]) -> str:
+        """A digest of everything `finish` reads: the engine, the code, the lock, reports.toml,
+        every data file, the records, the jobs' keys and which listed files exist."""
+        present = sorted(
+            rel
+            for record in records.values()
+            for rel in {**record.get("outputs", {}), **record.get("figures", {})}
+            if (self.reports_dir / rel).exists()
+        )
+        lock = self.hasher.lock
+        described = {
+            "engine": ENGINE_VERSION,
+            "package": self.hasher.package(),
+            "lock": self.hasher.file(lock) if lock is not None and lock.is_file() else None,
+            "spec": self.hasher.file(self.spec.path),
+            "data": self.hasher.data(("data/**",)),
+            "records": records,
+            "keys": {job.job_id: self.key(job) for job in self.all_jobs},
+            "present": present,
+        }
+        return cache.bytes_sha256(cache.canonical_json(described).encode("utf-8"))
+
+    def _finished(self, key: str) -> bool:
+        """Whether the last `finish` had this key and its files are still in place."""
+        try:
+            marker = json.loads((self.reports_dir / FINISH_RECORD).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        if not isinstance(marker, dict) or marker.get("key") != key:
+            return False
+        if not (self.reports_dir / "index.html").is_file():  # as `write_index` checks it
+            return False
+        placed = {"manifest.json": {"sha256": marker.get("manifest")}}
+        placed.update(site.read_site_record(self.reports_dir))
+        return all(
+            site.holds(self.reports_dir / rel, info.get("sha256")) for rel, info in placed.items()
+        )
+
     def finish(self) -> None:
-        """Rewrite manifest.json and index.html from the records (only when they changed)."""
+        """Rewrite manifest.json and index.html from the records (only when they changed).
+
+        Skipped when nothing it reads changed since it last ran (`finish_key`) and its files
+        are in place: a no-op build then renders no index (whose tables import pandas and
+        read the data) and copies no data file.
+        """
         from .index import render_index, write_index
 
-        site.write_site(self.spec, self.reports_dir)
         records = self.records()
+        key = self.finish_key(records)
+        if not self.options.force and self._finished(key):
+            return
+        (self.reports_dir / FINISH_RECORD).unlink(missing_ok=True)
+        site.write_site(self.spec, self.reports_dir)
         keys = {job.job_id: self.key(job) for job in self.all_jobs}
         text = manifest.render(records, keys, self.declared, self.reports_dir)
         target = self.reports_dir / "manifest.json"
@@ -692,6 +782,8 @@ class Context:
         if extra_ids:
             listed += _jobs_for_records(self.spec, [records[i] for i in extra_ids])
         write_index(render_index(self.spec, listed, records, self.reports_dir), self.reports_dir)
+        marker = {"key": key, "manifest": cache.file_sha256(target)}
+        write_text(self.reports_dir / FINISH_RECORD, json.dumps(marker) + "\n", TMP_PREFIX)
 
 
 def _safe_name(name: str) -> bool:
@@ -743,12 +835,16 @@ def _retire(reports_dir: Path, job: Job, rels: Sequence[str]) -> None:
             source.unlink(missing_ok=True)
 
 
-def _remove_vanished_figures(
-    reports_dir: Path, before: dict[str, Any], now: dict[str, Any]
-) -> None:
-    """Delete the charts listed `before` but not `now`, if the file is still the one listed."""
+_VANISHABLE = (f"{FIGURES_DIR}/", f"{HTML_DIR}/", f"{PDF_DIR}/", f"{DOCX_DIR}/")
+
+
+def _remove_vanished(reports_dir: Path, before: dict[str, Any], now: dict[str, Any]) -> None:
+    """Delete the charts and outputs listed `before` but not `now`, if the file is still the
+    one listed (the engine's own, then). A PDF a build no longer renders (a format dropped
+    from reports.toml, a preview of HTML alone) would otherwise stay beside an HTML page that
+    says something else."""
     for rel, info in before.items():
-        if rel in now or not isinstance(info, dict) or not rel.startswith(f"{FIGURES_DIR}/"):
+        if rel in now or not isinstance(info, dict) or not rel.startswith(_VANISHABLE):
             continue
         if not _safe_name(rel):
             continue
@@ -809,7 +905,13 @@ def build(options: BuildOptions, executor: Any = None) -> Summary:
     selected = _only_ids(make_jobs(selection), options.job_ids)
     ctx = Context(spec, options)
     if options.executor == "local":  # a Dask worker has kernels of its own
-        check_kernels(spec, selected)
+        # Only the kernels of jobs that will run, and not those a warm executor (the preview)
+        # has started already: a no-op build need not import jupyter_client (a third of its
+        # time). The records are read again under the lock, which decides.
+        running = {kernel for kernel, _ in getattr(executor, "kernels", ())}
+        check_kernels(
+            spec, [job for job in selected if job.report.kernel not in running and ctx.stale(job)]
+        )
     check_reports_dir(spec, ctx.reports_dir, selected, ctx.hasher.package_dir)
     prepare_reports_dir(ctx.reports_dir)
     options = replace(options, jobs=_workers(options, progress.stream))
@@ -829,11 +931,7 @@ def _build_locked(
     warm_executor: Any = None,
 ) -> Summary:
     _sweep_partial_files(ctx.reports_dir)
-    stale = [
-        job
-        for job in selected
-        if options.force or not cache.is_up_to_date(ctx.reports_dir, job, ctx.key(job))
-    ]
+    stale = [job for job in selected if ctx.stale(job)]
     skipped = [job.job_id for job in selected if job not in stale]
     summary = progress.summary
     previous = signal.signal(signal.SIGTERM, _on_sigterm)

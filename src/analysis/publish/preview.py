@@ -3,8 +3,17 @@
 Staff who edit a narrative template, a chart or a notebook see the result in the browser as
 they save, as `quarto preview` or `myst start` give their users:
 
+- **Its own folder, HTML alone.** By default the preview builds into `.preview/` at the
+  project root (git-ignored; `--reports-dir` to choose another) and renders only the HTML of
+  each job (`--formats html,pdf,docx` for more). A preview is for seeing the page: the PDF
+  (~0.4 s a job) and the Word file would sit between the save and the changed page. And
+  because it has its own folder, reports/ never holds a job whose HTML was rebuilt and whose
+  PDF was not (the two would disagree); what `analysis build` publishes stays whole. The page
+  is byte for byte the page `analysis build` writes (the same cache key, the same links to
+  the PDF and Word file, which in `.preview/` exist only when asked for); a PDF left from an
+  earlier `--formats html,pdf` session is removed when the job is rebuilt without it.
 - **A server on 127.0.0.1 only**, on a free port (or `--port`), printed at start. It serves the
-  reports folder read-only. Into each HTML page it serves it adds a small script that listens
+  preview folder read-only. Into each HTML page it serves it adds a small script that listens
   on `/__preview/events` (Server-Sent Events) and reloads the page after each rebuild; the files
   on disk stay exactly what `analysis build` writes (no script: published HTML is
   script-free). A job whose last build failed is served as a page showing the failing cell's
@@ -60,6 +69,8 @@ from .jobs import Job, make_jobs
 from .progress import QUIET
 from .spec import Spec, SpecError, load_spec, select
 
+PREVIEW_DIR = ".preview"  # the default folder, at the project root (git-ignored)
+PREVIEW_FORMATS = ("html",)  # what a preview renders unless told otherwise
 EVENTS_PATH = "/__preview/events"
 STATUS_PATH = "/__preview/status"
 SKIP_PARTS = {"__pycache__", ".ipynb_checkpoints", ".git"}
@@ -490,6 +501,12 @@ class Preview:
         self.stream = stream if stream is not None else sys.stdout
         build_options = options.build
         self.spec = load_spec(build_options.reports_file)
+        build_options = replace(
+            build_options,
+            reports_dir=build_options.reports_dir or self.spec.root / PREVIEW_DIR,
+            formats=tuple(build_options.formats) or PREVIEW_FORMATS,
+        )
+        self.options = options = replace(options, build=build_options)
         select(self.spec, build_options.only, build_options.params)  # validates the selection
         self.ctx = Context(self.spec, build_options)
         self.reports_dir = self.ctx.reports_dir

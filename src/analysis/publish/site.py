@@ -254,14 +254,14 @@ def write_site(spec: Spec, reports_dir: Path, processed: Path | None = None) -> 
                 ) from None
         digest = bytes_sha256(content)
         target = reports_dir / rel
-        if previous.get(rel, {}).get("sha256") != digest or not _holds(target, digest):
+        if previous.get(rel, {}).get("sha256") != digest or not holds(target, digest):
             write_bytes(target, content, TMP_PREFIX)
         record[rel] = {"sha256": digest, "size": len(content)}
     for rel, info in sorted(previous.items()):
         if rel in record or not rel.startswith(f"{DATA_DIR}/") or ".." in rel.split("/"):
             continue
         path = reports_dir / rel
-        if _holds(path, info.get("sha256")):  # only our own bytes
+        if holds(path, info.get("sha256")):  # only our own bytes
             path.unlink()
     text = json.dumps({"files": record}, indent=1, sort_keys=True) + "\n"
     from ..io import write_text
@@ -270,7 +270,8 @@ def write_site(spec: Spec, reports_dir: Path, processed: Path | None = None) -> 
     return record
 
 
-def _holds(path: Path, digest: Any) -> bool:
+def holds(path: Path, digest: Any) -> bool:
+    """Whether `path` is a plain file holding the bytes of sha256 `digest`."""
     try:
         return path.is_file() and not path.is_symlink() and _file_sha256(path) == digest
     except OSError:

@@ -167,7 +167,8 @@ def warm_up(modules: Sequence[str], calls: bool = False) -> list[str]:
     `calls` (the template process), the functions a module names in `WARM_CALLS` are called
     once all are imported: work whose result every kernel would otherwise redo, such as the
     projected base map of China (`report.map_geometry.prepare_base_map`). One that fails is
-    skipped too: the kernel then does the work itself, and reports what is wrong.
+    skipped too: the kernel then does the work itself, and reports what is wrong. The
+    functions listed in `IDLE_CALLS` are called after the first kernel is forked (`serve`).
     """
     import importlib
 
@@ -186,13 +187,19 @@ def warm_up(modules: Sequence[str], calls: bool = False) -> list[str]:
         done.append(name)
         queue += [str(n) for n in getattr(module, "WARM_IMPORTS", ())]
     if calls:
-        for name in done:
-            for function in getattr(sys.modules[name], "WARM_CALLS", ()):
-                try:
-                    getattr(sys.modules[name], function)()
-                except Exception:
-                    continue
+        call_listed(done, "WARM_CALLS")
     return done
+
+
+def call_listed(modules: Sequence[str], attribute: str) -> None:
+    """Call the functions each module lists in `attribute` (one that fails is skipped)."""
+    for name in modules:
+        module = sys.modules.get(name)
+        for function in getattr(module, attribute, ()):
+            try:
+                getattr(module, function)()
+            except Exception:
+                continue
 
 
 def as_in_a_kernel() -> None:
@@ -218,17 +225,23 @@ def serve(modules: Sequence[str], parent: int = 0) -> None:
         die_with_parent(parent, signal.SIGKILL)  # no thread: this process forks
     me = os.getpid()
     warm_up(KERNEL_MODULES)
-    warm_up(modules, calls=True)
+    done = warm_up(modules, calls=True)
     as_in_a_kernel()
     signal.signal(signal.SIGCHLD, _reap)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build decides what Ctrl-C means
     print(json.dumps({"ready": True}), flush=True)
+    idle = True
     for line in sys.stdin:
         request = json.loads(line)
         pid = os.fork()
         if pid == 0:
             _child(request, me)
         print(json.dumps({"pid": pid}), flush=True)
+        if idle:
+            # While the first kernel runs its notebook: what only later kernels gain from
+            # (a first chart drawn, `IDLE_CALLS`), so that it never delays the first one.
+            idle = False
+            call_listed(done, "IDLE_CALLS")
 
 
 # --------------------------------------------------------------------------- the worker side
