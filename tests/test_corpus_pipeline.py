@@ -324,7 +324,9 @@ def test_the_command_exits_2_with_the_message_on_bad_input(raw, tmp_path, monkey
     out = tmp_path / "out"
     (raw / "doc.txt").write_bytes(b"\xef\xbb\xbf" + (raw / "doc.txt").read_bytes())
     real_run = pipeline.run
-    monkeypatch.setattr(pipeline, "run", lambda strict, out_dir: real_run(strict, raw, out_dir))
+    monkeypatch.setattr(
+        pipeline, "run", lambda strict, out_dir, raw_dir=None: real_run(strict, raw, out_dir)
+    )
     assert cli.main(["corpus", "--strict", "--out", str(out)]) == 2
     assert "byte-order mark" in capsys.readouterr().err
     assert not out.exists()
@@ -335,7 +337,9 @@ def test_the_command_exits_1_in_strict_mode_with_undecided_proposals(
 ):
     out = tmp_path / "out"
     real_run = pipeline.run
-    monkeypatch.setattr(pipeline, "run", lambda strict, out_dir: real_run(strict, raw, out_dir))
+    monkeypatch.setattr(
+        pipeline, "run", lambda strict, out_dir, raw_dir=None: real_run(strict, raw, out_dir)
+    )
     assert cli.main(["corpus", "--strict", "--out", str(out)]) == 1
     assert "proposals awaiting review" in capsys.readouterr().out
     assert not out.exists()

@@ -137,7 +137,9 @@ def test_corpus_passing_and_facts_failing_writes_nothing(
     modified_source(tmp_path / "in", "国务院高度重视", "国务院7次强调")
     raw = tmp_path / "in" / "raw"
     real = corpus.render
-    monkeypatch.setattr(corpus, "render", lambda strict=False: real(strict, raw_dir=raw))
+    monkeypatch.setattr(
+        corpus, "render", lambda strict=False, raw_dir=None: real(strict, raw_dir=raw)
+    )
     capsys.readouterr()
     before = snapshot(stale)
     assert main(["data", "--strict", "--out", str(stale)]) == 1

@@ -747,7 +747,9 @@ DOCX_FONTS = {
 }
 _NOTE_REF = re.compile(r'<sup class="an-ref"><a href="#([^"]+)">\[(\d+)\]</a></sup>')
 _NOTES = re.compile(r'<ol class="an-notes">(.*?)</ol>', re.S)
-_NOTE_ITEM = re.compile(r'<li id="([^"]+)"[^>]*>(.*?)</li>', re.S)
+# A note's id wherever it stands among the item's attributes (a note also carries the id of its
+# sentence, `data-sentence`, before it).
+_NOTE_ITEM = re.compile(r'<li\b[^>]*?\bid="([^"]+)"[^>]*>(.*?)</li>', re.S)
 # The page of the Word files: A4 with the PDF's margins (20, 18 and 22 mm, in twentieths of a
 # point). pandoc's default reference.docx names no size, and Word or LibreOffice then chose US
 # Letter.
