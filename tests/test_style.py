@@ -249,7 +249,7 @@ def test_sequential_colormap_gets_darker_monotonically():
 def test_missing_font_package_raises_setup_error(monkeypatch):
     # A None entry in sys.modules makes `import noto_cjk_sans_otc` raise ImportError.
     monkeypatch.setitem(sys.modules, style.FONT_MODULE, None)
-    monkeypatch.setattr(style, "_registered_path", None)
+    monkeypatch.setattr(style, "_registered_paths", None)
     for call in (style.font_path, style.register_fonts, style.use_style):
         with pytest.raises(EnvironmentSetupError) as info:
             call()

@@ -50,7 +50,7 @@ def amoled_indicators(indicators: pd.DataFrame, lang: str, save: bool = True) ->
     `lower-bound-<indicator>`), with the qualifier in its label.
     """
     lang = check_lang(lang)
-    plt = kit.setup()
+    plt = kit.setup(lang)
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -192,7 +192,7 @@ def equipment_concentration(
     """Combined market share of the top suppliers per kind of AMOLED equipment (`equipment`,
     the rows of `views.equipment()`)."""
     lang = check_lang(lang)
-    plt = kit.setup()
+    plt = kit.setup(lang)
     rows = equipment
     labels, values, texts, hatches = [], [], [], []
     for row in rows:
