@@ -77,10 +77,11 @@ def setup(lang: str) -> Any:
 
 def finish(fig: Figure, stem: str, lang: str, rows: Any, save: bool) -> Figure:
     """Add the source caption of `rows`, then save `<stem>_<lang>.png/.svg`."""
-    from .style import add_caption, even_line_pitch, save_figure
+    from .style import add_caption, even_line_pitch, save_figure, warn_missing_glyphs
 
     add_caption(fig, source_caption(rows, lang))
     even_line_pitch(fig)
+    warn_missing_glyphs(fig)
     if save:
         save_figure(fig, figures_dir() / f"{stem}_{lang}", formats=figure_formats(FORMATS))
     return fig

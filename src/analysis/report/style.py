@@ -260,9 +260,16 @@ def sequential_cmap() -> Colormap:
 def style_rc(lang: object = "zh") -> dict[str, Any]:
     """Return the rcParams of the house style for charts in `lang` (theme, fonts, sizes,
     determinism)."""
+    stack = font_stack(lang)
     return {
-        "font.family": "sans-serif",
-        "font.sans-serif": font_stack(lang),
+        # The stack by name, not the generic "sans-serif": matplotlib falls back glyph by glyph
+        # only along a list of families ("sans-serif" resolves to its first family alone, where
+        # the Chinese characters of an English chart have no glyph), and a text takes the list
+        # when it is made, while "sans-serif" is looked up when it is drawn: a Chinese figure
+        # drawn after an English chart was set up would have been set in the English stack.
+        # Along a list matplotlib no longer warns of a missing glyph: `warn_missing_glyphs`.
+        "font.family": stack,
+        "font.sans-serif": stack,
         # The collection has one weight only; asking for bold would fall back to a foreign font.
         "axes.titleweight": "normal",
         "figure.titleweight": "normal",
@@ -572,6 +579,33 @@ def add_caption(fig: Figure, text: str, *, fontsize: float = 7.5) -> Text:
     if params.bottom < bottom:
         fig.subplots_adjust(bottom=bottom, top=max(params.top, bottom + 0.1))
     return caption
+
+
+def warn_missing_glyphs(fig: Figure) -> set[str]:
+    """Warn (UserWarning, as matplotlib does for one font) of the characters of `fig`'s texts
+    that no face of its font stack draws, and return them."""
+    import warnings
+
+    import matplotlib as mpl
+    from matplotlib.ft2font import FT2Font
+    from matplotlib.text import Text
+
+    stack = list(mpl.rcParams["font.sans-serif"])
+    chars = {ch for t in fig.findobj(Text) for ch in t.get_text() if not ch.isspace()}
+    missing = missing_glyphs(chars)
+    if LATIN_FAMILY in stack and missing:
+        cmap = FT2Font(str(latin_font_path())).get_charmap()
+        missing = {ch for ch in missing if ord(ch) not in cmap}
+    if FALLBACK_FAMILY in stack and missing:
+        import matplotlib.font_manager as fm
+
+        cmap = FT2Font(fm.findfont(fm.FontProperties(family=FALLBACK_FAMILY))).get_charmap()
+        missing = {ch for ch in missing if ord(ch) not in cmap}
+    for ch in sorted(missing):
+        warnings.warn(
+            f"Glyph {ord(ch)} ({ch!r}) missing from font(s) {', '.join(stack)}.", stacklevel=2
+        )
+    return missing
 
 
 def missing_glyphs(text: Iterable[str]) -> set[str]:
