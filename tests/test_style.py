@@ -71,14 +71,20 @@ def test_chinese_chart_renders_without_missing_glyphs():
 
 
 def test_missing_glyph_would_be_caught():
-    """The check above can fail: a character in neither font raises under the same filter."""
-    assert style.missing_glyphs(["\U0001f600"]) == {"\U0001f600"}
-    fig, ax = plt.subplots()
-    ax.set_title("\U0001f600")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with pytest.raises(UserWarning, match="missing from font"):
-            fig.canvas.draw()
+    """The check above can fail: a character in no face of the stack raises under the same
+    filter (😀 is DejaVu Sans's, the stack's last face; U+1FAE0 is in none)."""
+    assert style.missing_glyphs(["\U0001fae0"]) == {"\U0001fae0"}
+    for lang in ("zh", "en"):
+        style.use_style(lang)
+        fig, ax = plt.subplots()
+        ax.set_title("\U0001fae0 \U0001f600")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(UserWarning, match="missing from font"):
+                style.warn_missing_glyphs(fig)  # chart_kit.finish calls it on every chart
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert style.warn_missing_glyphs(fig) == {"\U0001fae0"}
 
 
 def test_family_selects_the_simplified_chinese_face():
@@ -249,7 +255,7 @@ def test_sequential_colormap_gets_darker_monotonically():
 def test_missing_font_package_raises_setup_error(monkeypatch):
     # A None entry in sys.modules makes `import noto_cjk_sans_otc` raise ImportError.
     monkeypatch.setitem(sys.modules, style.FONT_MODULE, None)
-    monkeypatch.setattr(style, "_registered_path", None)
+    monkeypatch.setattr(style, "_registered_paths", None)
     for call in (style.font_path, style.register_fonts, style.use_style):
         with pytest.raises(EnvironmentSetupError) as info:
             call()
@@ -297,3 +303,106 @@ def test_the_svg_is_drawn_from_rounded_positions_that_stay_in_the_layout(tmp_pat
         assert all(round(v, 9) == v for v in bounds)
         assert ax.get_in_layout()
     plt.close(fig)
+
+
+# English charts: Latin first in the shipped Noto Sans; Chinese charts: the CJK face first.
+# Old code: one stack for both ([Noto Sans CJK SC, DejaVu Sans]), so English text and its quote
+# marks were set in the CJK face (full-width “ ” leaving gaps around the quoted titles).
+TIMELINE_CAPTION = (
+    "Source: CCID Think Tank, Institute of Planning, “Central and local governments working "
+    "together to foster advanced manufacturing clusters” (in Chinese), sections “(1) The state "
+    "attaches great importance to advanced manufacturing clusters”, “Local governments foster "
+    "advanced manufacturing clusters with many measures”, “(2) MIIT runs a national advanced "
+    "manufacturing cluster competition”."
+)
+
+
+def _resolved(text) -> list[tuple[Path, int]]:
+    """The files (and faces) matplotlib asks for a glyph of `text`, in order."""
+    prop = text.get_fontproperties()
+    fonts = font_manager.fontManager._find_fonts_by_props(prop)
+    return [(Path(f), getattr(f, "face_index", 0)) for f in fonts]
+
+
+def test_an_english_chart_sets_latin_in_noto_sans_and_chinese_in_the_cjk_face():
+    from analysis.report import chart_kit
+
+    plt_ = chart_kit.setup("en")
+    fig, ax = plt_.subplots()
+    title = ax.set_title("“Building” 江苏")
+    fonts = _resolved(title)
+    latin = style.latin_font_path()
+    assert fonts[0] == (latin, 0)
+    assert fonts[1] == (style.font_path(), style.sc_face_index())  # 江苏 from the SC face
+    assert Path(font_manager.findfont(title.get_fontproperties())) == latin
+    # Drawn, the Latin glyphs come from Noto Sans: its “ is narrower than the CJK face's.
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    quote_en = ax.text(0, 0, "“").get_window_extent(renderer).width
+    style.use_style("zh")
+    quote_zh = ax.text(0, 0, "“").get_window_extent(renderer).width
+    assert quote_en < 0.6 * quote_zh
+
+
+def test_a_chinese_chart_after_an_english_one_is_cjk_first_again():
+    from analysis.report import chart_kit
+
+    chart_kit.setup("en")
+    assert matplotlib.rcParams["font.sans-serif"][0] == style.LATIN_FAMILY
+    plt_ = chart_kit.setup("zh")
+    assert list(matplotlib.rcParams["font.sans-serif"]) == [
+        style.FONT_FAMILY,
+        style.FALLBACK_FAMILY,
+    ]
+    fig, ax = plt_.subplots()
+    fonts = _resolved(ax.set_title("江苏 clusters"))
+    assert fonts[0] == (style.font_path(), style.sc_face_index())
+    assert style.latin_font_path() not in {path for path, _ in fonts}
+
+
+def test_english_caption_lines_fit_the_png_and_no_line_ends_in_an_opening_quote():
+    # Old code measured lines by their outlines only; Noto Sans draws some 4 % wider in the PNG,
+    # and this caption's second line ran past the right edge. It also broke after a “.
+    style.use_style("en")
+    fig = plt.figure(figsize=(6.4, 4.2), dpi=200)
+    caption = style.add_caption(fig, TIMELINE_CAPTION)
+    lines = caption.get_text().split("\n")
+    assert len(lines) >= 3 and not any(line.rstrip().endswith(("“", "‘")) for line in lines)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    width = fig.bbox.width
+    for line in lines:
+        probe = fig.text(0.01, 0.5, line, fontsize=7.5)
+        assert probe.get_window_extent(renderer).x1 <= width * 0.99, line
+
+
+def test_english_lines_are_as_far_apart_as_in_the_cjk_face_chinese_lines_unchanged():
+    def pitch(lang: str, spacing) -> float:
+        style.use_style(lang)
+        fig = plt.figure(dpi=72)
+        # Two and three lines: the first line's height scales with the spacing as well.
+        one = fig.text(0, 0.5, "Ag\nAg", fontsize=10, linespacing=spacing)
+        two = fig.text(0, 0.5, "Ag\nAg\nAg", fontsize=10, linespacing=spacing)
+        style.even_line_pitch(fig)
+        renderer = fig.canvas.get_renderer()
+        return two.get_window_extent(renderer).height - one.get_window_extent(renderer).height
+
+    # Old code: Noto Sans's taller line box spread English lines to 13.6 pt (1.3: 17.7 pt).
+    assert pitch("zh", 1.3) == pytest.approx(13.0)
+    assert pitch("en", 1.3) == pytest.approx(13.0, abs=0.01)
+    # Chinese texts keep their spacing, "normal" (by each line's glyphs) included.
+    style.use_style("zh")
+    fig = plt.figure()
+    text = fig.text(0, 0.5, "集群\n江苏")
+    style.even_line_pitch(fig)
+    assert text.get_linespacing() == "normal"
+    assert pitch("en", "normal") == pytest.approx(10 * style.MIN_LATIN_PITCH_EM, abs=0.01)
+
+
+def test_missing_latin_font_package_raises_setup_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, style.LATIN_FONT_MODULE, None)
+    monkeypatch.setattr(style, "_registered_paths", None)
+    for call in (style.latin_font_path, style.register_fonts, lambda: style.use_style("en")):
+        with pytest.raises(EnvironmentSetupError) as info:
+            call()
+        assert style.LATIN_FONT_PACKAGE in str(info.value) and "make setup" in str(info.value)

@@ -68,8 +68,6 @@ FONT_FAMILY_FALLBACK = "Noto Sans CJK SC"
 # WeasyPrint (through fontconfig) nor a browser can resolve them to an installed font.
 EMBEDDED_FAMILY = "Analysis Noto Sans CJK SC subset"
 LATIN_FAMILY = "Analysis Noto Sans subset"
-# The upright face of the `fontpkg-noto-sans` package (variable in weight and width).
-LATIN_FONT_FILE = "NotoSans[wdth,wght].ttf"
 
 
 def font_stack(lang: str) -> list[str]:
@@ -274,9 +272,10 @@ def _face_index(path: Path, family: str) -> int:
 
 @functools.cache
 def _latin_font_file() -> Path:
-    import fontpkg_noto_sans
+    """The upright Noto Sans of the `fontpkg-noto-sans` package, as English charts find it."""
+    from ..report import style
 
-    return Path(fontpkg_noto_sans.ROOT) / "files" / LATIN_FONT_FILE
+    return style.latin_font_path()
 
 
 @functools.cache

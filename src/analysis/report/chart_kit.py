@@ -89,21 +89,24 @@ def chart_text(key: str, lang: str, **context: Any) -> str:
     return render_inline(f"charts.{key}", lang, **context)
 
 
-def setup() -> Any:
-    """matplotlib.pyplot with the house style applied."""
+def setup(lang: str) -> Any:
+    """matplotlib.pyplot with the house style for a chart in `lang` applied (its font stack:
+    Latin first for English, the CJK face first for Chinese; `style.font_stack`)."""
     import matplotlib.pyplot as plt
 
     from .style import use_style
 
-    use_style()
+    use_style(lang)
     return plt
 
 
 def finish(fig: Figure, stem: str, lang: str, rows: Any, save: bool) -> Figure:
     """Add the source caption of `rows`, then save `<stem>_<lang>.png/.svg`."""
-    from .style import add_caption, save_figure
+    from .style import add_caption, even_line_pitch, save_figure, warn_missing_glyphs
 
     add_caption(fig, source_caption(rows, lang))
+    even_line_pitch(fig)
+    warn_missing_glyphs(fig)
     if save:
         save_figure(fig, figures_dir() / f"{stem}_{lang}", formats=figure_formats(FORMATS))
     return fig

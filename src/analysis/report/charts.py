@@ -89,7 +89,7 @@ def winners_by_industry(by_industry: pd.DataFrame, lang: str, save: bool = True)
     """Bar chart of the national competition's winning clusters by industry (`by_industry`, a
     `views.winners_by_industry()` frame), in the frame's order."""
     lang = check_lang(lang)
-    plt = kit.setup()
+    plt = kit.setup(lang)
     frame = by_industry
     labels = [
         kit.wrap(row_label(r, "industry", lang), lang, width_en=34)
@@ -106,7 +106,7 @@ def winners_by_province(by_province: pd.DataFrame, lang: str, save: bool = True)
     """Bar chart of winning clusters by province (`by_province`, a `views.winners_by_province()`
     frame): the provinces with winners, most first."""
     lang = check_lang(lang)
-    plt = kit.setup()
+    plt = kit.setup(lang)
     frame = _with_winners(by_province)
     labels = [province_name(c, lang) for c in frame["adcode"]]
     fig, ax = plt.subplots(figsize=(kit.WIDTH_IN, kit.height_for(len(frame))))
@@ -142,7 +142,7 @@ def winners_map(
     """Choropleth of winning clusters per province (`by_province`, a
     `views.winners_by_province()` frame); units outside the source are 'no data'."""
     lang = check_lang(lang)
-    kit.setup()
+    kit.setup(lang)
     from .maps import province_map
 
     frame = by_province
@@ -182,7 +182,7 @@ def cluster_terms_map(
     (`terms`, `views.cluster_terms()`; legend order and counts from `summary`,
     `views.terms_summary()`), with `highlight` outlined (a province profile's map)."""
     lang = check_lang(lang)
-    kit.setup()
+    kit.setup(lang)
     from .maps import province_map
 
     names = {}
@@ -210,7 +210,7 @@ def cluster_terms_map(
     ncols = 2 if lang.fmt["word_space"] else 3  # words with spaces make longer names
     rows = math.ceil((len(colors) + 1) / ncols)  # +1: the "no data" entry
     legend_h = 0.3 + 0.19 * rows
-    plt = kit.setup()
+    plt = kit.setup(lang)
     fig = plt.figure(figsize=(kit.WIDTH_IN, round(4.75 + legend_h, 2)), layout="constrained")
     map_ax, legend_ax = fig.subplots(2, 1, height_ratios=[4.4, legend_h])
     if highlight is None:
@@ -274,7 +274,7 @@ def region_split(by_region: pd.DataFrame, lang: str, save: bool = True) -> Figur
     """Two panels per NBS region (`by_region`, a `views.winners_by_region()` frame): winning
     clusters, and provinces calling for clusters."""
     lang = check_lang(lang)
-    plt = kit.setup()
+    plt = kit.setup(lang)
     frame = by_region
     names = [region_name(r, lang) for r in frame["region_zh"]]
     fig, (left, right) = plt.subplots(1, 2, figsize=(kit.WIDTH_IN, 2.9), sharey=True)
@@ -386,7 +386,7 @@ def strategy_comparison(
     `strategies` (`views.strategies()`) and `by_province` (`views.winners_by_province()`).
     """
     lang = check_lang(lang)
-    plt = kit.setup()
+    plt = kit.setup(lang)
     from matplotlib.patches import Patch
 
     measures = strategy_measures(strategies, by_province)

@@ -124,7 +124,7 @@ def setup_notebook(lang: object) -> Lang:
     lang = check_lang(lang)
     from .style import use_style
 
-    use_style()
+    use_style(lang)
     try:
         from IPython import get_ipython
         from matplotlib_inline.backend_inline import set_matplotlib_formats

@@ -522,7 +522,7 @@ def province_map(
     highlight_code = resolve(highlight).adcode if highlight is not None else None
     from .style import PALETTE, add_caption, use_style
 
-    use_style()
+    use_style(lang)
     fills, legend = _unit_colors(resolved, kind, cmap, vmin, vmax, colors)
     if reference and highlight_code is not None:
         fills = {highlight_code: PALETTE[0]}  # a locator map: the unit in the accent colour

@@ -1,8 +1,9 @@
-"""Chart house style: the CJK font, the theme and palettes, deterministic saving, the caption line.
+"""Chart house style: the fonts, the theme and palettes, deterministic saving, the caption line.
 
-Every chart in the project calls `use_style()` once and `save_figure()` to write itself, so that
-Chinese text renders with the Simplified Chinese face of Noto Sans CJK (shipped as a Python
-package, no system font needed) and the same figure always gives the same bytes.
+Every chart in the project calls `use_style(lang)` once and `save_figure()` to write itself, so
+that Chinese text renders with the Simplified Chinese face of Noto Sans CJK, English text with
+Noto Sans (both shipped as Python packages, no system font needed), and the same figure always
+gives the same bytes.
 
 matplotlib is imported inside the functions so that importing this module stays cheap.
 """
@@ -27,6 +28,7 @@ WARM_IMPORTS = (
     "seaborn",
     "cycler",
     "noto_cjk_sans_otc",
+    "fontpkg_noto_sans",
     "matplotlib.textpath",
 )
 
@@ -45,6 +47,13 @@ FONT_FILE = "NotoSansCJK-Regular.ttc"
 FONT_FAMILY = "Noto Sans CJK SC"
 # Glyphs missing from Noto Sans CJK (a few math symbols) fall back to matplotlib's bundled font.
 FALLBACK_FAMILY = "DejaVu Sans"
+# The Latin face of English charts, as of English pages (`publish.export`): the upright file of
+# the `fontpkg-noto-sans` package. It is variable in weight and width; FreeType, and so
+# matplotlib, draws its default instance, which is Regular (wght 400, wdth 100).
+LATIN_FONT_PACKAGE = "fontpkg-noto-sans"
+LATIN_FONT_MODULE = "fontpkg_noto_sans"
+LATIN_FONT_FILE = "NotoSans[wdth,wght].ttf"
+LATIN_FAMILY = "Noto Sans"
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision
 # deficiency. Ordered so that the first colours are the ones that work best as large map fills;
@@ -81,7 +90,7 @@ SAVE_METADATA: dict[str, dict[str, Any]] = {
     "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
 }
 
-_registered_path: Path | None = None
+_registered_paths: tuple[Path, ...] | None = None
 
 
 def font_path() -> Path:
@@ -118,53 +127,104 @@ def _missing_font_message(what: str) -> str:
     )
 
 
+def latin_font_path() -> Path:
+    """Return the path of Noto Sans (upright, variable) from the `fontpkg-noto-sans` package.
+
+    The one lookup of the Latin face: English charts draw with it and English pages embed a
+    subset of it (`publish.export`). Raises EnvironmentSetupError when it is missing.
+    """
+    try:
+        module = importlib.import_module(LATIN_FONT_MODULE)
+    except ImportError as exc:
+        raise EnvironmentSetupError(
+            _missing_latin_font_message("the Python package is not installed")
+        ) from exc
+    path = Path(module.ROOT) / "files" / LATIN_FONT_FILE
+    if not path.is_file():
+        raise EnvironmentSetupError(
+            _missing_latin_font_message(f"{LATIN_FONT_FILE} is not in {path.parent}")
+        )
+    return path
+
+
+def _missing_latin_font_message(what: str) -> str:
+    return (
+        f"The Latin font is missing: {what} ({LATIN_FONT_PACKAGE}, which provides "
+        f"{LATIN_FONT_FILE}, the Noto Sans face of English charts and pages). Run `make setup` "
+        f"(or `make test`, which bootstraps .venv from requirements/lock.txt) and try again."
+    )
+
+
+def font_stack(lang: object) -> list[str]:
+    """The families a chart in `lang` asks for a character, in order.
+
+    English is set Latin first, as English pages are: Noto Sans, then the CJK face for any
+    Chinese glyph (matplotlib >= 3.6 falls back glyph by glyph along `font.sans-serif`), then
+    DejaVu Sans. In the CJK face, Latin letters and quote marks are its own (the quotes full
+    width: ‘“Building”’ stood apart from the words). Chinese keeps the CJK face first.
+    """
+    from .lang import check_lang
+
+    if check_lang(lang).html.startswith("en"):
+        return [LATIN_FAMILY, FONT_FAMILY, FALLBACK_FAMILY]
+    return [FONT_FAMILY, FALLBACK_FAMILY]
+
+
 def register_fonts() -> Path:
-    """Add Noto Sans CJK to matplotlib's font manager and return the .ttc path (idempotent).
+    """Add Noto Sans CJK and Noto Sans to matplotlib's font manager and return the .ttc path
+    (idempotent).
 
     After this, the family name `FONT_FAMILY` ("Noto Sans CJK SC") selects the Simplified Chinese
-    face of the collection.
+    face of the collection and `LATIN_FAMILY` ("Noto Sans") the shipped Latin file.
     """
-    global _registered_path
+    global _registered_paths
     path = font_path()
-    if _registered_path == path:
+    paths = (path, latin_font_path())
+    if _registered_paths == paths:
         return path
     from matplotlib import font_manager
 
     known = {Path(entry.fname) for entry in font_manager.fontManager.ttflist}
-    if path not in known:
-        font_manager.fontManager.addfont(str(path))
-    _drop_installed_namesakes(font_manager.fontManager, path)
-    found = font_manager.findfont(
-        font_manager.FontProperties(family=FONT_FAMILY), fallback_to_default=False
-    )
-    if Path(found) != path:  # pragma: no cover - only with a broken or foreign font package
-        raise EnvironmentSetupError(
-            f"matplotlib did not select {FONT_FAMILY} from {path} (it chose {found}). "
-            f"The font collection needs matplotlib >= 3.11; run `make setup` to rebuild .venv "
-            f"from requirements/lock.txt."
+    for font in paths:
+        if font not in known:
+            font_manager.fontManager.addfont(str(font))
+    _drop_installed_namesakes(font_manager.fontManager, paths)
+    for family, font in ((FONT_FAMILY, path), (LATIN_FAMILY, paths[1])):
+        found = font_manager.findfont(
+            font_manager.FontProperties(family=family), fallback_to_default=False
         )
-    _registered_path = path
+        if Path(found) != font:  # pragma: no cover - only with a broken or foreign font package
+            raise EnvironmentSetupError(
+                f"matplotlib did not select {family} from {font} (it chose {found}). "
+                f"The font collection needs matplotlib >= 3.11; run `make setup` to rebuild "
+                f".venv from requirements/lock.txt."
+            )
+    _registered_paths = paths
     return path
 
 
-def _shipped_font_dirs(path: Path) -> tuple[Path, ...]:
-    """The folders whose fonts charts may use: the font package's and matplotlib's own."""
+def _shipped_font_dirs(paths: Iterable[Path]) -> tuple[Path, ...]:
+    """The folders whose fonts charts may use: the font packages' and matplotlib's own."""
     import matplotlib
 
-    return (path.parent.resolve(), (Path(matplotlib.get_data_path()) / "fonts").resolve())
+    return (
+        *(font.parent.resolve() for font in paths),
+        (Path(matplotlib.get_data_path()) / "fonts").resolve(),
+    )
 
 
-def _drop_installed_namesakes(manager: Any, path: Path) -> None:
+def _drop_installed_namesakes(manager: Any, paths: Iterable[Path]) -> None:
     """Forget installed fonts that bear the name of a font the project or matplotlib ships.
 
     matplotlib's font list also holds the machine's fonts (its cache is built from fc-list and
     the system font folders), and on a tie it prefers the first one listed, which is never the
     collection added here. With Debian's `fonts-noto-cjk` installed, "Noto Sans CJK SC" then
-    named the system file, and a system "DejaVu Sans" of another release could take the
+    named the system file; with `fonts-noto-core`, "Noto Sans" would name a system file (and its
+    bold and condensed styles); a system "DejaVu Sans" of another release could take the
     fallback's place. Removing those namesakes leaves every family the charts ask for with only
     the shipped file, so the chart bytes do not depend on the machine's fonts.
     """
-    shipped_dirs = _shipped_font_dirs(path)
+    shipped_dirs = _shipped_font_dirs(paths)
 
     def shipped(entry: Any) -> bool:
         return any(Path(entry.fname).resolve().is_relative_to(d) for d in shipped_dirs)
@@ -197,11 +257,19 @@ def sequential_cmap() -> Colormap:
     return matplotlib.colormaps[SEQUENTIAL_CMAP]
 
 
-def style_rc() -> dict[str, Any]:
-    """Return the rcParams of the house style (theme, fonts, sizes, determinism)."""
+def style_rc(lang: object = "zh") -> dict[str, Any]:
+    """Return the rcParams of the house style for charts in `lang` (theme, fonts, sizes,
+    determinism)."""
+    stack = font_stack(lang)
     return {
-        "font.family": "sans-serif",
-        "font.sans-serif": [FONT_FAMILY, FALLBACK_FAMILY],
+        # The stack by name, not the generic "sans-serif": matplotlib falls back glyph by glyph
+        # only along a list of families ("sans-serif" resolves to its first family alone, where
+        # the Chinese characters of an English chart have no glyph), and a text takes the list
+        # when it is made, while "sans-serif" is looked up when it is drawn: a Chinese figure
+        # drawn after an English chart was set up would have been set in the English stack.
+        # Along a list matplotlib no longer warns of a missing glyph: `warn_missing_glyphs`.
+        "font.family": stack,
+        "font.sans-serif": stack,
         # The collection has one weight only; asking for bold would fall back to a foreign font.
         "axes.titleweight": "normal",
         "figure.titleweight": "normal",
@@ -239,8 +307,14 @@ def style_rc() -> dict[str, Any]:
     }
 
 
-def use_style() -> None:
-    """Apply the house style to matplotlib globally (idempotent): font, theme, palette, colormap."""
+def use_style(lang: object = "zh") -> None:
+    """Apply the house style for charts in `lang` to matplotlib globally (idempotent): fonts,
+    theme, palette, colormap.
+
+    Every call sets the whole style, the font stack of `lang` included (`font_stack`), so a
+    Chinese chart drawn after an English one in the same kernel is CJK first again.
+    """
+    rc = style_rc(lang)  # validates lang before anything changes
     register_fonts()
     import matplotlib as mpl
     import seaborn as sns
@@ -249,7 +323,7 @@ def use_style() -> None:
     sequential_cmap()
     # seaborn's "whitegrid" resets a few rcParams; ours are applied after it, so they win.
     sns.set_theme(context="paper", style="whitegrid", palette=list(PALETTE))
-    mpl.rcParams.update(style_rc())
+    mpl.rcParams.update(rc)
     mpl.rcParams["axes.prop_cycle"] = cycler(color=list(PALETTE))
 
 
@@ -383,19 +457,33 @@ def figure_png(fig: Figure, dpi: float = DISPLAY_DPI) -> bytes:
 
 # Characters that must not start a line (closing punctuation) in Chinese line breaking.
 _NO_LINE_START = set("，。、；：！？）》」』”’,.;:!?)")
-_TOKEN = re.compile(r"[A-Za-z0-9'’\-–/.,:;!?()]+\s*|\s+|.", re.S)
+# Opening quotes and brackets stay with what follows them: an English caption had broken after
+# the “ of a section title, leaving the quote mark alone at the end of a line.
+_TOKEN = re.compile(r"[“‘《（(「『]*(?:[A-Za-z0-9'’\-–/.,:;!?()]+\s*|\s+|.)", re.S)
 
 
 def _wrap_to_width(text: str, width_pt: float, fontsize: float) -> str:
-    """Break `text` into lines no wider than `width_pt` points, between CJK characters or words."""
+    """Break `text` into lines no wider than `width_pt` points, between CJK characters or words.
+
+    Measured in the default family, the one the caption is drawn in: the font stack of the
+    chart's language, as `use_style(lang)` set it. A line is as wide as the wider of its outline
+    (the SVG) and its hinted rendering at the PNG's resolution, which in Noto Sans is some 4 %
+    wider: measured by outlines alone, English captions ran off the right edge of the PNG.
+    """
+    import matplotlib as mpl
+    from matplotlib.backends.backend_agg import RendererAgg
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import TextToPath
 
     measure = TextToPath()
-    prop = FontProperties(family=[FONT_FAMILY, FALLBACK_FAMILY], size=fontsize)
+    dpi = float(mpl.rcParams["savefig.dpi"]) if mpl.rcParams["savefig.dpi"] != "figure" else 200.0
+    raster = RendererAgg(1, 1, dpi)
+    prop = FontProperties(size=fontsize)
 
     def width(s: str) -> float:
-        return measure.get_text_width_height_descent(s, prop, ismath=False)[0]
+        outline = measure.get_text_width_height_descent(s, prop, ismath=False)[0]
+        hinted = raster.get_text_width_height_descent(s, prop, ismath=False)[0] * 72 / dpi
+        return max(outline, hinted)
 
     lines: list[str] = []
     for paragraph in text.split("\n"):
@@ -409,6 +497,53 @@ def _wrap_to_width(text: str, width_pt: float, fontsize: float) -> str:
                 line = candidate
         lines.append(line.rstrip())
     return "\n".join(lines)
+
+
+# The closest two lines of Latin text sit in an English chart, in ems: at the CJK face's own
+# pitch (1.0 em for `linespacing="normal"`) a descender of one line met an ascender of the next.
+MIN_LATIN_PITCH_EM = 1.15
+
+
+def _line_box_em(family: Any) -> float:
+    """How far apart matplotlib sets two lines in `family` at `linespacing=1`, in ems."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+
+    fig = Figure(dpi=72)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    prop = FontProperties(family=family, size=10)
+
+    def height(s: str) -> float:
+        text = fig.text(0, 0, s, fontproperties=prop, linespacing=1.0)
+        return text.get_window_extent(renderer).height
+
+    return (height("Al\nAl") - height("Al")) / 10
+
+
+def even_line_pitch(fig: Figure) -> None:
+    """Set the lines of every multi-line text of `fig` as far apart as in the CJK face.
+
+    matplotlib spaces lines by the line box of the first face of the stack: Noto Sans (English
+    charts) has one a third taller than Noto Sans CJK's, so a two-line label had a gap between
+    its lines as wide as the one to the next label, and the timeline's labels, spaced for the
+    CJK pitch, ran into each other. Each text keeps the pitch the CJK face would give it, but
+    never less than `MIN_LATIN_PITCH_EM`. Chinese charts are left exactly as they are.
+    """
+    import matplotlib as mpl
+    from matplotlib.text import Text
+
+    stack = list(mpl.rcParams["font.sans-serif"])
+    if not stack or stack[0] == FONT_FAMILY:
+        return
+    cjk_box, latin_box = _line_box_em([FONT_FAMILY]), _line_box_em(stack)
+    for text in fig.findobj(Text):
+        if "\n" not in text.get_text():
+            continue
+        spacing = text.get_linespacing()
+        spacing = 1.0 if spacing == "normal" else float(spacing)
+        pitch = max(spacing * cjk_box, MIN_LATIN_PITCH_EM)
+        text.set_linespacing(round(pitch / latin_box, 4))
 
 
 def add_caption(fig: Figure, text: str, *, fontsize: float = 7.5) -> Text:
@@ -444,6 +579,33 @@ def add_caption(fig: Figure, text: str, *, fontsize: float = 7.5) -> Text:
     if params.bottom < bottom:
         fig.subplots_adjust(bottom=bottom, top=max(params.top, bottom + 0.1))
     return caption
+
+
+def warn_missing_glyphs(fig: Figure) -> set[str]:
+    """Warn (UserWarning, as matplotlib does for one font) of the characters of `fig`'s texts
+    that no face of its font stack draws, and return them."""
+    import warnings
+
+    import matplotlib as mpl
+    from matplotlib.ft2font import FT2Font
+    from matplotlib.text import Text
+
+    stack = list(mpl.rcParams["font.sans-serif"])
+    chars = {ch for t in fig.findobj(Text) for ch in t.get_text() if not ch.isspace()}
+    missing = missing_glyphs(chars)
+    if LATIN_FAMILY in stack and missing:
+        cmap = FT2Font(str(latin_font_path())).get_charmap()
+        missing = {ch for ch in missing if ord(ch) not in cmap}
+    if FALLBACK_FAMILY in stack and missing:
+        import matplotlib.font_manager as fm
+
+        cmap = FT2Font(fm.findfont(fm.FontProperties(family=FALLBACK_FAMILY))).get_charmap()
+        missing = {ch for ch in missing if ord(ch) not in cmap}
+    for ch in sorted(missing):
+        warnings.warn(
+            f"Glyph {ord(ch)} ({ch!r}) missing from font(s) {', '.join(stack)}.", stacklevel=2
+        )
+    return missing
 
 
 def missing_glyphs(text: Iterable[str]) -> set[str]:

@@ -28,7 +28,7 @@ def policy_timeline(events: pd.DataFrame, lang: str, save: bool = True) -> Figur
     not to overlap the one above, with a leader line back to its date.
     """
     lang = check_lang(lang)
-    plt = kit.setup()
+    plt = kit.setup(lang)
     labels = [_event_label(row, lang) for row in events.to_dict("records")]
     times = [_decimal_year(d) for d in events["date"]]
     line_h_pt = 8 * 1.3
