@@ -75,7 +75,7 @@ def warm_draw() -> None:
     import matplotlib as mpl
 
     with mpl.rc_context():
-        plt = setup()
+        plt = setup("en")  # Latin first with the CJK face behind it: both fonts opened
         fig, ax = plt.subplots(figsize=(2, 1))
         ax.set_title("江苏 Jiangsu 0123456789")
         ax.text(0.5, 0.5, "浙江 Zhejiang 8%", fontsize=7)
