@@ -82,6 +82,11 @@ def warm_draw() -> None:
         ax.annotate("广东 Guangdong", (0.2, 0.2), xytext=(3, 0), textcoords="offset points")
         fig.savefig(io.BytesIO(), format="png", dpi=200)
         plt.close(fig)
+    # The language's words file was read to choose the font stack: a kernel forked later must
+    # read the file as it is then (a template edited in `analysis preview`), not this copy.
+    from .lang import load_words
+
+    load_words.cache_clear()
 
 
 def chart_text(key: str, lang: str, **context: Any) -> str:
