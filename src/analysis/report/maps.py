@@ -360,22 +360,7 @@ def _draw_legend(
         ]
         if show_no_data:
             swatches.append(no_data)
-        box = ax.legend(
-            handles=swatches,
-            title=legend_title,
-            loc="lower left",
-            bbox_to_anchor=(0.01, 0.02),
-            fontsize=7.5,
-            title_fontsize=8,
-            handlelength=1.6,
-            handleheight=1.1,
-            ncols=2 if len(swatches) > 4 else 1,
-            alignment="left",
-            borderaxespad=0.0,
-            columnspacing=1.2,
-            frameon=False,
-        )
-        box.set_gid("legend")
+        _swatch_legend(ax, swatches, legend_title, two_columns_over=4, columnspacing=1.2)
         return
     if kind == "numeric":
         cax = ax.inset_axes([0.02, 0.05, 0.26, 0.028])
@@ -407,19 +392,34 @@ def _draw_legend(
     ]
     if show_no_data:
         patches.append(no_data)
+    _swatch_legend(ax, patches, legend_title, two_columns_over=5)
+
+
+def _swatch_legend(
+    ax: Any,
+    handles: list[Any],
+    title: str | None,
+    *,
+    two_columns_over: int,
+    columnspacing: float | None = None,
+) -> None:
+    """The map's key of colour swatches in its lower left corner (classes or categories), in
+    two columns when there are more than `two_columns_over` of them."""
+    extra = {} if columnspacing is None else {"columnspacing": columnspacing}
     box = ax.legend(
-        handles=patches,
-        title=legend_title,
+        handles=handles,
+        title=title,
         loc="lower left",
         bbox_to_anchor=(0.01, 0.02),
         fontsize=7.5,
         title_fontsize=8,
         handlelength=1.6,
         handleheight=1.1,
-        ncols=2 if len(patches) > 5 else 1,
+        ncols=2 if len(handles) > two_columns_over else 1,
         alignment="left",
         borderaxespad=0.0,
         frameon=False,
+        **extra,
     )
     box.set_gid("legend")
 
