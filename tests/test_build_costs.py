@@ -74,18 +74,24 @@ print(json.dumps({
 """
 
 
-def test_the_template_process_computes_the_base_map_once_and_reads_no_words() -> None:
-    """What the template process does before it forks kernels: the projected base map and its
-    paths (shared, read-only), and never a words file (kernels must read the current one)."""
+def _run_fresh(script: str) -> dict:
+    """Run `script` in a new interpreter, as a template process starts (from notebooks/, Agg,
+    a bare environment), and return the JSON of its last line."""
     done = subprocess.run(
-        [sys.executable, "-c", _TEMPLATE],
+        [sys.executable, "-c", script],
         cwd=ROOT / "notebooks",
         capture_output=True,
         text=True,
         check=True,
         env={"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"},
     )
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_template_process_computes_the_base_map_once_and_reads_no_words() -> None:
+    """What the template process does before it forks kernels: the projected base map and its
+    paths (shared, read-only), and never a words file (kernels must read the current one)."""
+    found = _run_fresh(_TEMPLATE)
     assert found == {"views_cached": 1, "same_path": True, "readonly": True, "words_parsed": 0}
 
 
@@ -171,15 +177,7 @@ print(json.dumps({
 
 
 def test_the_idle_warm_draw_fills_the_font_caches_and_leaves_no_state() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", _IDLE],
-        cwd=ROOT / "notebooks",
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"},
-    )
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    found = _run_fresh(_IDLE)
     assert found == {"fonts_opened": True, "rc_unchanged": True, "figures": [], "words_parsed": 0}
 
 

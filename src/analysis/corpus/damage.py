@@ -32,20 +32,16 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from .audit import STAGE_ORDER
 from .detectors import REDUPLICATING, is_sentence_like, starts_mid_sentence
 from .model import Corpus
 from .origin import ArticleOrigin, SourceOrigin
 from .parse import is_byline_text, is_subheading_text, split_blocks
 from .punctuation import CLOSERS, FULL_TO_HALF, is_han, is_terminated, split_sentences
 
-DAMAGE_KINDS = (
-    "page_furniture",
-    "reading_order",
-    "page_break_join",
-    "doubled_char",
-    "pull_quote",
-    "punctuation",
-)
+# Every repair stage but errata (reviewed corrections of the printed text, not damage a page
+# extraction makes), in the pipeline's order: a new detector's kind is listed once, there.
+DAMAGE_KINDS = tuple(kind for kind in STAGE_ORDER if kind != "erratum")
 HEADING_ROLES = ("heading", "subheading")
 # Marks the generator prints half-width: those the rule converts between Han characters.
 _HALF_MARKS = "，；：？！"
