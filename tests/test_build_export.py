@@ -376,3 +376,35 @@ def test_pdf_bytes_do_not_depend_on_the_clock(page: str, tmp_path, monkeypatch) 
         monkeypatch.setattr(time, "time", lambda shift=shift: real() + shift)
         made.append(export.render_pdf(page, base_url=str(tmp_path)))
     assert made[0] == made[1]
+
+
+def test_pdf_fonts_are_subset_by_the_pinned_uharfbuzz_alone(page: str, monkeypatch) -> None:
+    """The PDF's fonts go through `_subset_for_pdf` (the uharfbuzz wheel in the lock), never
+    through WeasyPrint's fontTools or system-HarfBuzz routes, and what it embeds is a true
+    subset: only glyphs up to the last one drawn, each drawn glyph keeping its id."""
+    import weasyprint.pdf.fonts as fonts
+    from fontTools.ttLib import TTFont
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("WeasyPrint's own subsetter was called")
+
+    monkeypatch.setattr(fonts.Font, "_fonttools_subset", refuse)
+    monkeypatch.setattr(fonts.Font, "_harfbuzz_subset", refuse)
+    calls = []
+    real = export._subset_for_pdf
+
+    def spy(font, to_unicode, hinting):
+        before = len(font.file_content)
+        real(font, to_unicode, hinting)
+        subset = TTFont(io.BytesIO(font.file_content))
+        calls.append((before, len(font.file_content), len(subset.getGlyphOrder()), to_unicode))
+
+    export.render_pdf(page, base_url=".")  # installs the switch, as every PDF does
+    assert fonts.Font.subset is export._subset_for_pdf
+    monkeypatch.setattr(fonts.Font, "subset", spy)
+    pdf = export.render_pdf(page, base_url=".")
+    assert pdf.startswith(b"%PDF-")
+    assert calls, "no font was subset"
+    for before, after, glyphs, to_unicode in calls:
+        assert after < before
+        assert glyphs == max(to_unicode) + 1  # ids kept (RETAIN_GIDS), empty tail dropped

@@ -20,7 +20,7 @@ def page_fill(page: str) -> list[float]:
     image or table row (the running header and page number, in the margins, do not count)."""
     import weasyprint
 
-    export._subset_with_fonttools()
+    export._subset_with_pinned_harfbuzz()
     with export._font_configuration() as font_config, export._source_date_epoch():
         document = weasyprint.HTML(string=page).render(font_config=font_config)
     fills = []

@@ -22,14 +22,15 @@ of it (16 MB, other bytes). A private name can match only the face the page carr
 PDF: WeasyPrint renders the same HTML with the print rules (A4, page numbers, running title).
 Creation dates are never written and the file identifier is derived from the content. The
 font is already a small subset, and WeasyPrint subsets it again to the glyphs it drew (with
-HarfBuzz, in milliseconds). That second step is what gives the PDF a whole text layer: its
+the HarfBuzz of the pinned uharfbuzz wheel, in milliseconds: `_subset_with_pinned_harfbuzz`). That second step is what gives the PDF a whole text layer: its
 ToUnicode map then names each drawn glyph with the text it was shaped from. Embedded whole
 (`full_fonts`), the map was read from the font's cmap, which names no glyph that a font feature
 substitutes: the CJK face's `locl` gives English text other digits and `liga` joins "fi", so
 `pdftotext` of every English PDF lost its digits ("launched in August  and May .") and every
 PDF its ligatures ("rst").
 
-Subsetting uses uharfbuzz when it is installed (milliseconds) and fontTools otherwise (seconds).
+The page's fonts are subset with uharfbuzz when it is installed (milliseconds) and fontTools
+otherwise (seconds); the PDF's always with uharfbuzz, a dependency of the package.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -666,7 +667,7 @@ def render_pdf(page: str, *, base_url: str) -> bytes:
     (see the module docstring), so that copy, search and screen readers get every glyph."""
     import weasyprint
 
-    _subset_with_fonttools()
+    _subset_with_pinned_harfbuzz()
     with _font_configuration() as font_config, _source_date_epoch():
         # No base URL: the page embeds every resource, and a relative link ("../index.html",
         # "../data/…csv") must stay relative; resolved against a base, it became a file:// URL
@@ -691,28 +692,67 @@ def _source_date_epoch() -> Iterator[None]:
             os.environ["SOURCE_DATE_EPOCH"] = before
 
 
-class _FontToolsNotice(logging.Filter):
-    """Drops WeasyPrint's notice that it subsets with fontTools: the project asks it to."""
+# The tables WeasyPrint drops from every font it embeds (its own `_harfbuzz_subset`).
+_PDF_DROP_TABLES = (
+    "BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF", "LTSH", "PCLT", "SVG ",
+)
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "instead of HarfBuzz-Subset" not in record.getMessage()
+
+def _subset_for_pdf(font: Any, to_unicode: Mapping[int, Any], hinting: bool) -> None:
+    """WeasyPrint's HarfBuzz subsetting of a font it embeds, done with the pinned `uharfbuzz`.
+
+    The same two passes as WeasyPrint's own `Font._harfbuzz_subset`: keep the glyphs drawn with
+    their ids (`RETAIN_GIDS`: the text's ToUnicode map names glyphs by id), then drop the empty
+    ones after the last. The HarfBuzz compiled into the uharfbuzz wheel is the one in the lock,
+    so every machine gets the same font streams; the system's libharfbuzz-subset (whatever the
+    distribution ships, or none) is never used.
+    """
+    import uharfbuzz as hb
+
+    if not to_unicode:
+        return
+    face = hb.Face(hb.Blob(bytes(font.file_content)), font.index)
+    outline = hb.SubsetFlags.NOTDEF_OUTLINE if font.missing else hb.SubsetFlags.DEFAULT
+    kept = hb.SubsetInput()
+    kept.glyph_set.update(sorted(to_unicode))
+    kept.flags = (
+        hb.SubsetFlags.RETAIN_GIDS
+        | hb.SubsetFlags.PASSTHROUGH_UNRECOGNIZED
+        | hb.SubsetFlags.DESUBROUTINIZE
+        | outline
+    )
+    kept.drop_table_tag_set.update(int.from_bytes(tag.encode("ascii"), "big") for tag in _PDF_DROP_TABLES)
+    first = hb.subset(face, kept)
+    trimmed = hb.SubsetInput()
+    trimmed.glyph_set.update(range(max(to_unicode) + 1))
+    trimmed.flags = (
+        hb.SubsetFlags.PASSTHROUGH_UNRECOGNIZED
+        | hb.SubsetFlags.DESUBROUTINIZE
+        | (hb.SubsetFlags.DEFAULT if hinting else hb.SubsetFlags.NO_HINTING)
+        | outline
+    )
+    second = hb.subset(first, trimmed) if first is not None else None
+    data = bytes(second.blob.data) if second is not None else b""
+    if not data:
+        raise RuntimeError(f"could not subset the font {font.family!r} for the PDF")
+    font.file_content = data
 
 
 @functools.cache
-def _subset_with_fonttools() -> None:
-    """Make WeasyPrint subset fonts with fontTools, whatever the system offers.
+def _subset_with_pinned_harfbuzz() -> None:
+    """Make WeasyPrint subset the fonts it embeds with the pinned uharfbuzz (`_subset_for_pdf`).
 
     WeasyPrint subsets with the system's libharfbuzz-subset when there is one (of whatever
     version the distribution ships) and with fontTools otherwise, and the two give different
-    bytes: a PDF would then depend on a system package. fontTools is pinned in the lock, so it
-    gives every machine the same font streams. The switch is WeasyPrint's own module global
-    (`weasyprint.pdf.fonts.harfbuzz_subset`), read at each subsetting; the cost is tens of
-    milliseconds a PDF (our subsets are small).
+    bytes: a PDF would then depend on a system package. Earlier builds forced fontTools, which
+    is pinned too but is pure Python: about 0.2 s of a profile's 0.55 s PDF step went to it
+    (cProfile, `bench/bench_build.py` stages). uharfbuzz is pinned in the lock and carries its
+    own HarfBuzz, so the streams are the same on every machine, in milliseconds. The switch is
+    WeasyPrint's `Font.subset`, the one method that chooses the subsetter.
     """
     import weasyprint.pdf.fonts as fonts
 
-    fonts.harfbuzz_subset = None
-    logging.getLogger("weasyprint").addFilter(_FontToolsNotice())
+    fonts.Font.subset = _subset_for_pdf
 
 
 @contextlib.contextmanager
