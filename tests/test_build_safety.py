@@ -434,10 +434,11 @@ def test_update_notebooks_check_writes_nothing(project, fake) -> None:
 
 
 def test_more_jobs_than_cores_are_capped_with_a_warning(project, fake) -> None:
-    from analysis.publish.executors import default_jobs
+    from analysis.publish.executors import cores, default_jobs
 
     _, text = run(project, jobs=1000)
-    assert f"warning: --jobs 1000 is more than the {default_jobs()} core(s)" in text
+    assert f"warning: --jobs 1000 is more than the {cores()} core(s)" in text
+    assert default_jobs() == cores() + 1
     assert fake.made[0].jobs == default_jobs()
 
 

@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-j",
         type=int,
         metavar="N",
-        help="parallel workers (default and maximum: one per core)",
+        help="parallel workers (default and maximum: one per core and one more)",
     )
     parser.add_argument("--force", action="store_true", help="rebuild even up-to-date reports")
     parser.add_argument(

@@ -432,19 +432,21 @@ def _kernel_folders() -> set[str]:
 
 
 def _workers(options: BuildOptions, stream: Any) -> int | None:
-    """--jobs, capped at the cores this process may use (more only slows a CPU-bound build)."""
+    """--jobs, capped at one more than the cores this process may use (`default_jobs`; more
+    only slows a CPU-bound build and costs memory)."""
     if options.executor != "local" or options.jobs is None:
         return options.jobs
-    from .executors import default_jobs
+    from .executors import cores, default_jobs
 
-    cores = default_jobs()
-    if options.jobs > cores:
+    most = default_jobs()
+    if options.jobs > most:
         print(
-            f"warning: --jobs {options.jobs} is more than the {cores} core(s) this process may "
-            f"use; running {cores} worker(s) (more would only slow the build down).",
+            f"warning: --jobs {options.jobs} is more than the {cores()} core(s) this process "
+            f"may use and one more; running {most} worker(s) (more would only slow the build "
+            "down).",
             file=stream,
         )
-        return cores
+        return most
     return options.jobs
 
 
