@@ -66,9 +66,7 @@ def test_the_naive_loop_times_each_job_and_makes_word_files_where_the_build_does
         SimpleNamespace(
             job_id=f"r.{lang}",
             params={"lang": lang},
-            report=SimpleNamespace(
-                name="r", notebook=notebook, kernel="analysis", formats=formats
-            ),
+            report=SimpleNamespace(name="r", notebook=notebook, kernel="analysis", formats=formats),
         )
         for lang, formats in (("zh", ["html", "pdf", "docx"]), ("en", ["html"]))
     ]

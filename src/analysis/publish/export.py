@@ -20,14 +20,14 @@ Debian's `fonts-noto-cjk` is installed, laid the page out in the system font and
 of it (16 MB, other bytes). A private name can match only the face the page carries.
 
 PDF: WeasyPrint renders the same HTML with the print rules (A4, page numbers, running title).
-Creation dates are never written and the file identifier is derived from the content. The
-font is already a small subset, and WeasyPrint subsets it again to the glyphs it drew (with
-the HarfBuzz of the pinned uharfbuzz wheel, in milliseconds: `_subset_with_pinned_harfbuzz`). That second step is what gives the PDF a whole text layer: its
-ToUnicode map then names each drawn glyph with the text it was shaped from. Embedded whole
-(`full_fonts`), the map was read from the font's cmap, which names no glyph that a font feature
-substitutes: the CJK face's `locl` gives English text other digits and `liga` joins "fi", so
-`pdftotext` of every English PDF lost its digits ("launched in August  and May .") and every
-PDF its ligatures ("rst").
+Creation dates are never written and the file identifier is derived from the content. The font
+is already a small subset, and WeasyPrint subsets it again to the glyphs it drew (with the
+HarfBuzz of the pinned uharfbuzz wheel, in milliseconds: `_subset_with_pinned_harfbuzz`). That
+second step is what gives the PDF a whole text layer: its ToUnicode map then names each drawn
+glyph with the text it was shaped from. Embedded whole (`full_fonts`), the map was read from
+the font's cmap, which names no glyph that a font feature substitutes: the CJK face's `locl`
+gives English text other digits and `liga` joins "fi", so `pdftotext` of every English PDF lost
+its digits ("launched in August  and May .") and every PDF its ligatures ("rst").
 
 The page's fonts are subset with uharfbuzz when it is installed (milliseconds) and fontTools
 otherwise (seconds); the PDF's always with uharfbuzz, a dependency of the package.
@@ -40,7 +40,6 @@ import contextlib
 import functools
 import html as html_lib
 import io
-import logging
 import os
 import re
 import shutil
@@ -694,7 +693,17 @@ def _source_date_epoch() -> Iterator[None]:
 
 # The tables WeasyPrint drops from every font it embeds (its own `_harfbuzz_subset`).
 _PDF_DROP_TABLES = (
-    "BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF", "LTSH", "PCLT", "SVG ",
+    "BASE",
+    "DSIG",
+    "EBDT",
+    "EBLC",
+    "EBSC",
+    "GPOS",
+    "GSUB",
+    "JSTF",
+    "LTSH",
+    "PCLT",
+    "SVG ",
 )
 
 
@@ -721,7 +730,8 @@ def _subset_for_pdf(font: Any, to_unicode: Mapping[int, Any], hinting: bool) -> 
         | hb.SubsetFlags.DESUBROUTINIZE
         | outline
     )
-    kept.drop_table_tag_set.update(int.from_bytes(tag.encode("ascii"), "big") for tag in _PDF_DROP_TABLES)
+    tags = (int.from_bytes(tag.encode("ascii"), "big") for tag in _PDF_DROP_TABLES)
+    kept.drop_table_tag_set.update(tags)
     first = hb.subset(face, kept)
     trimmed = hb.SubsetInput()
     trimmed.glyph_set.update(range(max(to_unicode) + 1))
