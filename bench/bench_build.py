@@ -45,7 +45,7 @@ import threading
 import time
 from pathlib import Path
 
-from analysis.paths import ROOT
+from analysis.paths import FIGURES_ENV, ROOT
 from analysis.publish.engine import BuildOptions, Context
 from analysis.publish.jobs import make_jobs
 from analysis.publish.spec import load_spec, select
@@ -249,7 +249,12 @@ def naive_script(jobs, out: Path, pandoc: str | None) -> str:
     Each job's two parts are timed into `times.tsv`: job, report, and bash's $EPOCHREALTIME
     before the first command, after the PDF and after the Word file.
     """
+    # The charts go into the loop's own folder: run as they are, the notebooks save them into
+    # the repository's reports/figures/ (`paths.FIGURES`), where `analysis verify` then found
+    # 68 files that no job of the build had made.
+    figures = shlex.quote(str(out / "figures"))
     lines = ["set -u", f"cd {shlex.quote(str(out))}", ": > times.tsv"]
+    lines.append(f"export {FIGURES_ENV}={figures}")
     for job in jobs:
         notebook = job.report.notebook
         executed = out / f"{job.job_id}.ipynb"

@@ -75,3 +75,5 @@ def test_the_naive_loop_times_each_job_and_makes_word_files_where_the_build_does
     assert script.count("/opt/pandoc ") == 1 and "r.zh.docx" in script
     assert script.count("/weasyprint ") == 1
     assert "/opt/pandoc" not in bench.naive_script(jobs, tmp_path / "out", None)
+    # Never into the repository's reports/figures/ (the notebooks' default without it).
+    assert f"export ANALYSIS_FIGURES_DIR={tmp_path / 'out' / 'figures'}\n" in script
