@@ -406,3 +406,84 @@ def test_missing_latin_font_package_raises_setup_error(monkeypatch):
         with pytest.raises(EnvironmentSetupError) as info:
             call()
         assert style.LATIN_FONT_PACKAGE in str(info.value) and "make setup" in str(info.value)
+
+
+def _reference_wrap(text: str, width, width_pt: float) -> str:
+    """The caption wrap as first written: each line measured as it grows, token by token."""
+    lines = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for token in style._TOKEN.findall(paragraph):
+            candidate = line + token
+            if (
+                line
+                and width(candidate.rstrip()) > width_pt
+                and token[0] not in style._NO_LINE_START
+            ):
+                lines.append(line.rstrip())
+                line = token.lstrip()
+            else:
+                line = candidate
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_caption_wrap_breaks_where_measuring_every_token_would(lang) -> None:
+    """`_greedy_lines` finds each line's end by bisection; its lines must be the ones that
+    measuring the line after every token gives: the build's own captions, and texts made to
+    put closing punctuation, spaces and long words at the limit, at several widths."""
+    import random
+
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    from analysis.report import views
+    from analysis.report.citations import source_caption
+
+    style.use_style(lang)
+    measure, prop, calls = TextToPath(), FontProperties(size=7.5), []
+
+    def width(s: str) -> float:
+        calls.append(s)
+        return measure.get_text_width_height_descent(s, prop, ismath=False)[0]
+
+    rng = random.Random(13)
+    pieces = [
+        "集群",
+        "，",
+        "。",
+        "）",
+        "》",
+        "“先进制造业”",
+        " ",
+        "  ",
+        "Jiangsu ",
+        "2020",
+        "、",
+        "(CCID)",
+        "—",
+        "s0012, ",
+        "《赛迪智库》",
+        "\n",
+        "long-established ",
+        "。）",
+    ]
+    # The captions of the maps and the timeline: the longest the build draws.
+    texts = [
+        source_caption(views.table(name), lang)
+        for name in ("national_clusters_by_province", "policy_events")
+    ]
+    texts += [CAPTION]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 60))) for _ in range(60)]
+    for text in texts:
+        for width_pt in (40.0, 120.0, 300.0, 442.0):
+            calls.clear()
+            got = "\n".join(
+                "\n".join(style._greedy_lines(style._TOKEN.findall(p), width, width_pt))
+                for p in text.split("\n")
+            )
+            fast = len(calls)
+            assert got == _reference_wrap(text, width, width_pt), (text, width_pt)
+            if len(text) > 150 and width_pt == 442.0:
+                assert fast < len(style._TOKEN.findall(text)) / 2  # the point of bisection
