@@ -53,6 +53,7 @@ from analysis.publish.spec import load_spec, select
 BIN = Path(sys.executable).parent
 FIXTURES = ROOT / "tests" / "fixtures" / "build"
 LAST_PEAK_RSS_MB = 0.0  # the RSS sum of the last `measure` (see there)
+LAST_CPU_S = 0.0  # the CPU seconds (user + system) of the last `measure`'s process tree
 TARGET_RATIO = 12.0
 TARGET_NOOP_S = 0.5
 TARGET_ONE_S = 3.0
@@ -82,11 +83,12 @@ def measure(
     template process and share its pages copy-on-write, and a sum of their RSS counts those
     shared pages once per kernel. The RSS sum, an upper bound, is kept in `LAST_PEAK_RSS_MB`.
     """
-    global LAST_PEAK_RSS_MB
+    global LAST_PEAK_RSS_MB, LAST_CPU_S
     try:
         import psutil
     except ImportError:  # pragma: no cover - psutil is in the lock
         psutil = None
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
@@ -125,6 +127,10 @@ def measure(
     if memory and psutil is None:
         peak = peak_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     LAST_PEAK_RSS_MB = peak_rss
+    # Every process of the tree is waited for by its parent (workers by the build, kernels by
+    # their template process, which its worker waits for), so their CPU time adds up here.
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    LAST_CPU_S = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if status not in (0, 1):
         sys.stderr.write(b"".join(errors).decode("utf-8", "replace")[-3000:])
     # What the command printed, both streams (`analysis build -v` reports on stderr).
@@ -422,7 +428,12 @@ def main() -> int:
         if not args.skip_full:
             full_s, _, status, out = measure([*build, *selection, "--force"], cwd)
             timings.update(job_timings(out))
-            print(f"analysis build (full, --force): {full_s:8.1f} s  exit {status}")
+            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+            print(
+                f"analysis build (full, --force): {full_s:8.1f} s  exit {status}; CPU "
+                f"{LAST_CPU_S:.1f} s, {100 * LAST_CPU_S / (full_s * cores):.0f} % of {cores} "
+                f"core(s)"
+            )
             _, full_mb, status, _ = measure([*build, *selection, "--force"], cwd, memory=True)
             print(
                 f"  peak memory, in a run of its own: {full_mb:7.0f} MB (PSS; RSS summed over "
