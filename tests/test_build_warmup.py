@@ -128,3 +128,29 @@ def test_pandas_in_a_forked_kernel_formats_as_in_a_plain_kernel(tmp_path: Path) 
     assert summary.exit_code == 0, text
     executed = nbformat.read(project / "reports" / "notebooks" / "frames.ipynb", as_version=4)
     assert executed.cells[-1].outputs[0]["text"] == "20\n"
+
+
+def test_a_forked_kernel_starts_on_a_frozen_heap_and_keeps_no_history(tmp_path: Path) -> None:
+    # The template process freezes what it imported before it forks (`gc.freeze`): a kernel's
+    # collections then never walk, or copy on write, the template's objects. And a build's
+    # kernel keeps no IPython history database (its writer thread cost CPU for nothing).
+    import nbformat
+    from buildkit import add_package, run, write_notebook
+
+    project = add_package(tmp_path / "project")
+    sources = [
+        "x = 1",
+        "import gc, os\nprint(gc.get_freeze_count() > 10000, gc.isenabled())",
+        "shell = get_ipython()\nprint(shell.history_manager.enabled, len(In) > 2)",
+    ]
+    write_notebook(project / "notebooks" / "heap.ipynb", sources, "heap")
+    (project / "reports.toml").write_text(
+        "[defaults]\nformats = []\ninputs = []\n\n[reports.heap]\n"
+        'notebook = "notebooks/heap.ipynb"\n',
+        encoding="utf-8",
+    )
+    summary, text = run(project, jobs=1)
+    assert summary.exit_code == 0, text
+    executed = nbformat.read(project / "reports" / "notebooks" / "heap.ipynb", as_version=4)
+    outputs = [cell.outputs[0]["text"] for cell in executed.cells[-2:]]
+    assert outputs == ["True True\n", "False True\n"]

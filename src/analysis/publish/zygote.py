@@ -128,6 +128,10 @@ def _child(request: dict[str, Any], zygote: int) -> None:
         # parent is the zygote, not the worker named by JPY_PARENT_PID: ipykernel ignores a
         # handle that is not the process's own parent.
         sys.argv.append(f"--IPKernelApp.parent_handle={zygote}")
+        # No history database: a build's kernel runs one notebook and is gone, and IPython's
+        # thread that writes every cell into a SQLite file (under the home folder, outside the
+        # project) costs CPU for nothing. `In` and `Out` work as before, from memory.
+        sys.argv.append("--HistoryManager.enabled=False")
         from ipykernel.kernelapp import IPKernelApp
 
         IPKernelApp.launch_instance(argv=sys.argv[1:])
@@ -215,6 +219,22 @@ def as_in_a_kernel() -> None:
         pandas.set_option("display.max_columns", 20)
 
 
+def _freeze() -> None:
+    """Move every object of the template process into the collector's permanent generation.
+
+    A forked kernel inherits the template's heap (about 140,000 tracked objects: IPython,
+    pandas, matplotlib, the base map). Unfrozen, the kernel's first full collections walk all
+    of them, and writing their headers copies the pages they sit on (copy on write): CPU time
+    and memory for objects no kernel frees. Frozen, its collections look at its own objects
+    only. Measured on the full build (2 cores, `/usr/bin/time`): with the labels' layout change
+    of the same step, 90.3 → 83.8 s of CPU, 47.5 → 43.7 s.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def serve(modules: Sequence[str], parent: int = 0) -> None:
     """The zygote's main loop: import, then fork one kernel per request line on stdin.
 
@@ -229,6 +249,7 @@ def serve(modules: Sequence[str], parent: int = 0) -> None:
     as_in_a_kernel()
     signal.signal(signal.SIGCHLD, _reap)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build decides what Ctrl-C means
+    _freeze()
     print(json.dumps({"ready": True}), flush=True)
     idle = True
     for line in sys.stdin:
@@ -242,6 +263,7 @@ def serve(modules: Sequence[str], parent: int = 0) -> None:
             # (a first chart drawn, `IDLE_CALLS`), so that it never delays the first one.
             idle = False
             call_listed(done, "IDLE_CALLS")
+            _freeze()
 
 
 # --------------------------------------------------------------------------- the worker side
