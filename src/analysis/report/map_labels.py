@@ -153,6 +153,10 @@ def draw_labels(
                 ),
                 **common,
             )
+        # Out of the constrained layout: every label lies inside the map's axes, whose box
+        # the layout reserves (tested), and measuring 34 names in each layout pass was about
+        # a tenth of a map's time (0.38 -> 0.34 s of CPU per profile map; the same bytes).
+        labels[code].set_in_layout(False)
         if framed:
             labels[code].set_bbox(
                 dict(
