@@ -487,3 +487,31 @@ def test_the_caption_wrap_breaks_where_measuring_every_token_would(lang) -> None
             assert got == _reference_wrap(text, width, width_pt), (text, width_pt)
             if len(text) > 150 and width_pt == 442.0:
                 assert fast < len(style._TOKEN.findall(text)) / 2  # the point of bisection
+
+
+def test_png_is_rgb_with_matplotlibs_pixels_and_rgba_only_where_something_is_see_through(
+    tmp_path,
+):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    style.use_style()
+    fig, ax = plt.subplots(layout="constrained")
+    ax.bar(["江苏", "广东"], [10, 8])
+    path = style.save_figure(fig, tmp_path / "chart", formats=("png",))[0]
+    ours = Image.open(path)
+    theirs = io.BytesIO()
+    with matplotlib.rc_context(style.DETERMINISTIC_RC):
+        fig.savefig(theirs, format="png", dpi=200, metadata={"Software": None})
+    theirs = Image.open(theirs)
+    assert ours.mode == "RGB" and theirs.mode == "RGBA" and ours.size == theirs.size
+    assert ours.info["dpi"] == pytest.approx((200, 200), abs=0.01)
+    assert np.array_equal(np.asarray(ours), np.asarray(theirs)[..., :3])
+    assert np.asarray(theirs)[..., 3].min() == 255  # nothing was lost with the alpha channel
+    # A figure with a see-through ground keeps its alpha channel.
+    fig.patch.set_alpha(0.0)
+    clear = Image.open(io.BytesIO(style.figure_png(fig)))
+    assert clear.mode == "RGBA" and np.asarray(clear)[..., 3].min() == 0
+    plt.close(fig)

@@ -364,15 +364,18 @@ def save_figure(
                 # names each clip path by a hash of its exact rectangle.
                 _round_positions(fig)
                 stack.enter_context(_layout_frozen(fig))
-            buffer = io.BytesIO()
-            fig.savefig(
-                buffer,
-                format=fmt,
-                dpi=dpi,
-                metadata=dict(SAVE_METADATA[fmt]),
-                **savefig_kwargs,
-            )
-            data = buffer.getvalue()
+            if fmt == "png" and not savefig_kwargs:
+                data = _png_bytes(fig, dpi)
+            else:
+                buffer = io.BytesIO()
+                fig.savefig(
+                    buffer,
+                    format=fmt,
+                    dpi=dpi,
+                    metadata=dict(SAVE_METADATA[fmt]),
+                    **savefig_kwargs,
+                )
+                data = buffer.getvalue()
             target = stem.parent / f"{stem.name}.{fmt}"
             with atomic_path(target) as tmp:
                 tmp.write_bytes(data)
@@ -449,10 +452,45 @@ def figure_png(fig: Figure, dpi: float = DISPLAY_DPI) -> bytes:
     saved = _SAVED_PNG.get(fig)
     if saved is not None and saved[1] == dpi and not fig.stale:
         return saved[0]
-    buffer = io.BytesIO()
     with mpl.rc_context(DETERMINISTIC_RC):
-        fig.savefig(buffer, format="png", dpi=dpi, metadata=dict(SAVE_METADATA["png"]))
-    return buffer.getvalue()
+        return _png_bytes(fig, dpi)
+
+
+# zlib level of the charts' PNG files. Measured on a province map (1280 x 984 RGB): level 6
+# (Pillow's default) 31 ms and 260 KB, level 3 22 ms and 264 KB, level 1 21 ms and 269 KB.
+PNG_COMPRESS_LEVEL = 3
+
+
+def _png_bytes(fig: Figure, dpi: float) -> bytes:
+    """The figure drawn at `dpi` as a PNG file: RGB when every pixel is opaque, else RGBA.
+
+    matplotlib writes RGBA always, a fourth channel that holds 255 in every pixel of a chart
+    on a white ground. Without it the file is smaller and quicker to write, and the PDF step
+    can embed its image data as it is (`publish.export`), where an alpha channel has to be
+    split off and both parts compressed again. The same pixels either way; the pHYs chunk
+    (`dpi`) and no text chunk, as matplotlib writes with `SAVE_METADATA`.
+    """
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    raw = io.BytesIO()
+    fig.savefig(raw, format="rgba", dpi=dpi)
+    # The size of the canvas Agg drew (`FigureCanvasBase.get_width_height`: the figure's size
+    # in inches times the dpi, truncated, or rounded up when within 1e-8 of the next pixel).
+    width, height = (int(inches * dpi + 1e-8) for inches in fig.get_size_inches())
+    pixels = np.frombuffer(raw.getbuffer(), dtype=np.uint8)
+    if pixels.size != width * height * 4:  # pragma: no cover - Agg's size rule changed
+        raise RuntimeError(
+            f"save_figure: {pixels.size} bytes of RGBA for a {width} x {height} canvas"
+        )
+    image = Image.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1)
+    if pixels[3::4].min() == 255:
+        image = image.convert("RGB")
+    out = io.BytesIO()
+    image.save(out, format="png", dpi=(dpi, dpi), compress_level=PNG_COMPRESS_LEVEL)
+    return out.getvalue()
 
 
 # Characters that must not start a line (closing punctuation) in Chinese line breaking.
