@@ -408,3 +408,87 @@ def test_pdf_fonts_are_subset_by_the_pinned_uharfbuzz_alone(page: str, monkeypat
     for before, after, glyphs, to_unicode in calls:
         assert after < before
         assert glyphs == max(to_unicode) + 1  # ids kept (RETAIN_GIDS), empty tail dropped
+
+
+def _png_file(mode: str, bits: int = 8) -> bytes:
+    """A 64 x 48 PNG of smooth gradients (any resampling or re-quantising would show)."""
+    import numpy as np
+    from PIL import Image
+
+    y, x = np.mgrid[0:48, 0:64]
+    channels = {"L": 1, "RGB": 3, "RGBA": 4}[mode]
+    pixels = np.stack([(x * 4 + y * k) % 256 for k in range(channels)], axis=-1)
+    if mode == "RGBA":
+        pixels[..., 3] = 255 - y * 5
+    if bits == 16:
+        image = Image.fromarray((pixels[..., 0] * 257).astype("uint16"))
+    else:
+        image = Image.fromarray(pixels.astype("uint8").squeeze(), mode)
+    out = io.BytesIO()
+    # Not Pillow's default level (6), with which WeasyPrint compresses again: a re-encoding
+    # would give other bytes.
+    image.save(out, format="png", compress_level=1)
+    return out.getvalue()
+
+
+def _pdf_of_image(png: bytes) -> tuple[bytes, object]:
+    """The PDF of a page showing `png`; the raw stream and the decoded image pypdf reads."""
+    import pypdf
+
+    data = base64.b64encode(png).decode("ascii")
+    page = export.page_shell(
+        f'<p>Figure</p><img alt="chart" src="data:image/png;base64,{data}">', "T", "en"
+    )
+    pdf = export.render_pdf(export.with_fonts(page, "en"), base_url=".")
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    xobjects = reader.pages[0]["/Resources"]["/XObject"]
+    stream = next(o.get_object() for o in xobjects.values() if o["/Subtype"] == "/Image")
+    return stream._data, reader.pages[0].images[0].image
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_a_plain_png_goes_into_the_pdf_as_it_is_and_shows_its_own_pixels(mode: str) -> None:
+    import numpy as np
+    from PIL import Image
+
+    png = _png_file(mode)
+    raw, shown = _pdf_of_image(png)
+    assert raw == export._png_idat(png)  # the file's own compressed data, not a re-encoding
+    assert np.array_equal(np.asarray(shown), np.asarray(Image.open(io.BytesIO(png))))
+
+
+def test_only_plain_8_bit_pngs_are_taken_as_they_are() -> None:
+    from PIL import Image
+
+    def saved(image, **options) -> bytes:
+        out = io.BytesIO()
+        image.save(out, format="png", **options)
+        return out.getvalue()
+
+    rgb = Image.open(io.BytesIO(_png_file("RGB")))
+    assert export._png_idat(saved(rgb)) is not None
+    assert export._png_idat(saved(rgb, compress_level=1)) is not None
+    interlaced = bytearray(saved(rgb))
+    interlaced[28] = 1  # the IHDR's interlace method: Adam7 (Pillow writes none)
+    refused = {
+        "alpha": _png_file("RGBA"),
+        "16 bits": _png_file("L", 16),
+        "palette": saved(rgb.convert("P")),
+        "interlaced": bytes(interlaced),
+        "transparent colour": saved(rgb, transparency=(0, 0, 0)),
+        "not a PNG": b"GIF89a" + bytes(40),
+    }
+    assert {name: export._png_idat(data) for name, data in refused.items()} == dict.fromkeys(
+        refused
+    )
+
+
+def test_a_png_with_alpha_takes_weasyprints_route_and_shows_its_pixels() -> None:
+    import numpy as np
+    from PIL import Image
+
+    png = _png_file("RGBA")
+    _, shown = _pdf_of_image(png)
+    assert shown.mode == "RGBA"  # the alpha channel became the image's soft mask
+    colours = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    assert np.array_equal(np.asarray(shown.convert("RGB")), colours)
