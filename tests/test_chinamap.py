@@ -195,25 +195,53 @@ def test_labels_do_not_collide(maps, case):
     )
 
 
-@pytest.mark.parametrize("case", ["numeric_zh", "numeric_en", "values_zh", "categorical_en"])
-def test_labels_lie_inside_the_map_so_the_layout_can_leave_them_out(maps, case):
-    # The labels and their leader lines are left out of the constrained layout (measuring 34
-    # names in every layout pass was a tenth of a map's time); that is safe only while each
-    # lies inside the map's axes, whose box the layout does reserve.
-    fig = maps[case]
+def _left_out_of_layout_and_outside(fig) -> list[str]:
+    """What the constrained layout leaves out of an axes of `fig` but lies outside its box."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    frame = _main_axes(fig).get_window_extent(renderer)
+    outside = []
+    for ax in fig.axes:
+        frame = ax.get_window_extent(renderer).padded(0.5)
+        for artist in ax.get_children():
+            if artist.get_in_layout() or not artist.get_visible():
+                continue
+            box = artist.get_tightbbox(renderer)  # an annotation's includes its leader line
+            if box is None or not box._is_finite() or box.width == box.height == 0:
+                continue
+            if not (frame.x0 <= box.x0 and box.x1 <= frame.x1):
+                outside.append(artist.get_gid() or type(artist).__name__)
+            elif not (frame.y0 <= box.y0 and box.y1 <= frame.y1):
+                outside.append(artist.get_gid() or type(artist).__name__)
+    return outside
+
+
+@pytest.mark.parametrize("case", ["numeric_zh", "numeric_en", "values_zh", "categorical_en"])
+def test_what_the_layout_leaves_out_lies_inside_the_map(maps, case):
+    # The labels, leader lines, units, key and inset are left out of the constrained layout
+    # (measuring them in every layout pass was about a tenth of a map's time); that is safe
+    # only while each lies inside the map's axes, whose box the layout does reserve.
+    fig = maps[case]
     labels = _labels(fig)
     assert labels and not any(t.get_in_layout() for t in labels.values())
-    outside = []
-    for code, text in labels.items():
-        box = text.get_tightbbox(renderer)  # an annotation's box includes its leader line
-        if not (frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0):
-            outside.append(code)
-        elif box.y1 > frame.y1:
-            outside.append(code)
-    assert outside == []
+    assert _left_out_of_layout_and_outside(fig) == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_what_the_layout_leaves_out_lies_inside_the_report_maps(lang):
+    from analysis.report import charts, views
+
+    by_province = views.winners_by_province()
+    figures = [
+        charts.winners_map(by_province, lang, save=False),
+        charts.cluster_terms_map(views.cluster_terms(), views.terms_summary(), lang, save=False),
+        charts.province_locator(by_province, "海南", lang, save=False),
+        charts.province_locator(by_province, "内蒙古", lang, save=False),
+    ]
+    try:
+        assert [_left_out_of_layout_and_outside(fig) for fig in figures] == [[]] * len(figures)
+    finally:
+        for fig in figures:
+            plt.close(fig)
 
 
 def test_small_units_get_leader_lines(maps):
