@@ -182,7 +182,14 @@ def separate_labels(
     from matplotlib.text import Text
     from shapely import Point
 
-    fig.draw_without_rendering()
+    # The layout alone, not a whole draw (`draw_without_rendering` measured and "drew" every
+    # artist): what the boxes below depend on is the position of the map's axes, and the labels
+    # are out of the layout (`draw_labels`), so moving them changes no position. The same
+    # bytes in every map of a build; 0.30 -> 0.26 s of CPU per profile map (en).
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+    ax.apply_aspect()
     renderer = fig.canvas.get_renderer()
     to_data = ax.transData.inverted()
     pad = fig.dpi / 72  # one point of air between labels
