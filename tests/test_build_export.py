@@ -492,3 +492,31 @@ def test_a_png_with_alpha_takes_weasyprints_route_and_shows_its_pixels() -> None
     assert shown.mode == "RGBA"  # the alpha channel became the image's soft mask
     colours = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
     assert np.array_equal(np.asarray(shown.convert("RGB")), colours)
+
+
+def test_the_pdf_step_gets_embedded_resources_by_reference_and_fetches_nothing_else(
+    tmp_path,
+) -> None:
+    import pypdf
+
+    local = tmp_path / "chart.png"
+    local.write_bytes(_png_file("RGB"))
+    data = base64.b64encode(_png_file("RGB")).decode("ascii")
+    wrapped = "\n".join(data[i : i + 76] for i in range(0, len(data), 76))  # as some tools write
+    page = export.page_shell(
+        f'<p>Shown as text: src="data:image/png;base64,AAAA" and url(data:font/ttf;base64,AA)</p>'
+        f'<img alt="embedded" src="data:image/png;base64,{wrapped}">'
+        f'<img alt="a file" src="{local.as_uri()}">',
+        "T",
+        "en",
+    )
+    page = export.with_fonts(page, "en")
+    short, fetch = export._embedded_as_references(page)
+    # The image and the page's two fonts become references; the text keeps its words.
+    assert short.count(f"{export.EMBEDDED_SCHEME}:") == 3 and "base64" in short
+    with pytest.raises(ValueError, match="fetches no resource"):
+        fetch.fetch(local.as_uri())
+    pdf = pypdf.PdfReader(io.BytesIO(export.render_pdf(page, base_url=".")))
+    assert len(pdf.pages[0].images) == 1  # the embedded chart; the file was not read
+    text = "".join(pdf.pages[0].extract_text().split())
+    assert 'src="data:image/png;base64,AAAA"' in text and "url(data:font/ttf;base64,AA)" in text
