@@ -445,7 +445,6 @@ def figure_png(fig: Figure, dpi: float = DISPLAY_DPI) -> bytes:
     When `save_figure` wrote this figure at that dpi and nothing changed since, these are the
     bytes it wrote, without drawing again.
     """
-    import io
 
     import matplotlib as mpl
 
