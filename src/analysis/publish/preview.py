@@ -6,7 +6,7 @@ they save, as `quarto preview` or `myst start` give their users:
 - **Its own folder, HTML alone.** By default the preview builds into `.preview/` at the
   project root (git-ignored; `--reports-dir` to choose another) and renders only the HTML of
   each job (`--formats html,pdf,docx` for more). A preview is for seeing the page: the PDF
-  (~0.4 s a job) and the Word file would sit between the save and the changed page. And
+  (~0.3 s a job) and the Word file would sit between the save and the changed page. And
   because it has its own folder, reports/ never holds a job whose HTML was rebuilt and whose
   PDF was not (the two would disagree); what `analysis build` publishes stays whole. The page
   is byte for byte the page `analysis build` writes (the same cache key, the same links to
