@@ -109,48 +109,41 @@ def test_warm_up_covers_what_the_report_notebooks_import(tmp_path: Path) -> None
     assert found["pandera"] is False
 
 
-def test_pandas_in_a_forked_kernel_formats_as_in_a_plain_kernel(tmp_path: Path) -> None:
-    # Old code: the template process imported pandas before any IPython kernel existed, so
-    # pandas took itself to be in a terminal (display.max_columns 0: fit the terminal's width)
-    # and every forked kernel printed frames differently from a Jupyter kernel (20 columns).
+def _stdout_of_built_cells(tmp_path: Path, name: str, sources: list[str], cells: int) -> list[str]:
+    """Build a one-notebook project of code cells `sources` (the first one the parameters
+    cell); return what the last `cells` of them printed."""
     import nbformat
     from buildkit import add_package, run, write_notebook
 
     project = add_package(tmp_path / "project")
-    sources = ["x = 1", "import pandas as pd", "print(pd.get_option('display.max_columns'))"]
-    write_notebook(project / "notebooks" / "frames.ipynb", sources, "frames")
+    write_notebook(project / "notebooks" / f"{name}.ipynb", sources, name)
     (project / "reports.toml").write_text(
-        "[defaults]\nformats = []\ninputs = []\n\n[reports.frames]\n"
-        'notebook = "notebooks/frames.ipynb"\n',
+        f"[defaults]\nformats = []\ninputs = []\n\n[reports.{name}]\n"
+        f'notebook = "notebooks/{name}.ipynb"\n',
         encoding="utf-8",
     )
     summary, text = run(project, jobs=1)
     assert summary.exit_code == 0, text
-    executed = nbformat.read(project / "reports" / "notebooks" / "frames.ipynb", as_version=4)
-    assert executed.cells[-1].outputs[0]["text"] == "20\n"
+    executed = nbformat.read(project / "reports" / "notebooks" / f"{name}.ipynb", as_version=4)
+    return [cell.outputs[0]["text"] for cell in executed.cells[-cells:]]
+
+
+def test_pandas_in_a_forked_kernel_formats_as_in_a_plain_kernel(tmp_path: Path) -> None:
+    # Old code: the template process imported pandas before any IPython kernel existed, so
+    # pandas took itself to be in a terminal (display.max_columns 0: fit the terminal's width)
+    # and every forked kernel printed frames differently from a Jupyter kernel (20 columns).
+    sources = ["x = 1", "import pandas as pd", "print(pd.get_option('display.max_columns'))"]
+    assert _stdout_of_built_cells(tmp_path, "frames", sources, 1) == ["20\n"]
 
 
 def test_a_forked_kernel_starts_on_a_frozen_heap_and_keeps_no_history(tmp_path: Path) -> None:
     # The template process freezes what it imported before it forks (`gc.freeze`): a kernel's
     # collections then never walk, or copy on write, the template's objects. And a build's
     # kernel keeps no IPython history database (its writer thread cost CPU for nothing).
-    import nbformat
-    from buildkit import add_package, run, write_notebook
-
-    project = add_package(tmp_path / "project")
     sources = [
         "x = 1",
-        "import gc, os\nprint(gc.get_freeze_count() > 10000, gc.isenabled())",
+        "import gc\nprint(gc.get_freeze_count() > 10000, gc.isenabled())",
         "shell = get_ipython()\nprint(shell.history_manager.enabled, len(In) > 2)",
     ]
-    write_notebook(project / "notebooks" / "heap.ipynb", sources, "heap")
-    (project / "reports.toml").write_text(
-        "[defaults]\nformats = []\ninputs = []\n\n[reports.heap]\n"
-        'notebook = "notebooks/heap.ipynb"\n',
-        encoding="utf-8",
-    )
-    summary, text = run(project, jobs=1)
-    assert summary.exit_code == 0, text
-    executed = nbformat.read(project / "reports" / "notebooks" / "heap.ipynb", as_version=4)
-    outputs = [cell.outputs[0]["text"] for cell in executed.cells[-2:]]
-    assert outputs == ["True True\n", "False True\n"]
+    printed = _stdout_of_built_cells(tmp_path, "heap", sources, 2)
+    assert printed == ["True True\n", "False True\n"]
