@@ -78,3 +78,41 @@ def test_a_chart_after_a_chart_may_start_a_new_page():
     marked = export._cells_marked(body)
     assert marked.count("an-keep-prev") == 1
     assert marked.index("an-keep-prev") < marked.index('alt="bars"')
+
+
+def _printed_toc(headings: int) -> list[tuple[float, float]]:
+    """Where WeasyPrint places each entry of a page's table of contents (x, y), in order."""
+    import weasyprint
+    from nbformat.v4 import new_markdown_cell, new_notebook
+
+    sections = "".join(f"\n\n## Section {i}\n\nText of section {i}." for i in range(headings))
+    nb = new_notebook(cells=[new_markdown_cell(f"# A report{sections}")])
+    page, _ = export.render_html(nb, {"lang": "en"}, notebook_dir=str(paths.NOTEBOOKS))
+    export._subset_with_pinned_harfbuzz()
+    with export._font_configuration() as font_config, export._source_date_epoch():
+        document = weasyprint.HTML(string=page).render(font_config=font_config)
+    places: list[tuple[float, float]] = []
+
+    def walk(box, in_toc: bool) -> None:
+        tag = getattr(box, "element_tag", None)
+        if in_toc and tag == "li":  # the entry's outer box (its line is inside it)
+            places.append((round(box.position_x, 1), round(box.position_y, 1)))
+            return
+        for child in getattr(box, "children", None) or []:
+            walk(child, in_toc or tag == "nav")
+
+    walk(document.pages[0]._page_box, False)
+    return places
+
+
+@pytest.mark.parametrize(("headings", "first_column"), [(5, 3), (4, 2), (2, 1)])
+def test_the_printed_contents_are_two_columns_the_first_the_longer(headings, first_column):
+    # A grid of two columns filled column by column (WeasyPrint balanced `columns: 2` by
+    # laying the list out again and again): the entries in order, down the first column.
+    places = _printed_toc(headings)
+    assert len(places) == headings
+    left, right = places[:first_column], places[first_column:]
+    assert len({x for x, _ in left}) == 1 and len({x for x, _ in right}) == 1
+    assert right[0][0] > left[0][0]
+    assert [y for _, y in left] == sorted(y for _, y in left)
+    assert [y for _, y in right] == [y for _, y in left][: len(right)]

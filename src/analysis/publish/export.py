@@ -216,7 +216,13 @@ table.an-table tbody tr:first-child, table.an-table tbody tr:nth-last-child(2) {
   a { color: inherit; text-decoration: none; }
   tr, img, svg, pre { break-inside: avoid; page-break-inside: avoid; }
   h2 { margin-top: 1.6rem; }
-  nav.an-toc ol { columns: 2; column-gap: 2rem; }
+  /* Two columns, the first one the longer (as `columns: 2` balances them), as a grid: with
+     columns, WeasyPrint laid the list out again and again to balance them (an eighth of a
+     profile's PDF step). `--an-toc-rows` is half the entries, rounded up (`_toc_html`). */
+  nav.an-toc ol { display: grid; grid-template-columns: 1fr 1fr; column-gap: 2rem;
+    grid-template-rows: repeat(var(--an-toc-rows), auto); grid-auto-flow: column; }
+  /* Grid items' margins do not collapse: half of the list's .1rem above and below each. */
+  nav.an-toc li { margin: .05rem 0; }
   nav.an-toc li { break-inside: avoid; }
   nav.an-toc a::after { content: leader(". ") target-counter(attr(href), page); }
   nav.an-toc a { display: inline; }
@@ -490,9 +496,11 @@ def _toc_html(headings: list[tuple[int, str, str]], label: str) -> str:
         return ""
     esc = html_lib.escape
     links = "".join(f'<li><a href="#{esc(a)}">{esc(t)}</a></li>' for a, t in items)
+    rows = (len(items) + 1) // 2  # the print layout's two columns (`CSS`)
     return (
         f'<nav class="an-toc" aria-labelledby="an-toc-heading">'
-        f'<h2 id="an-toc-heading">{esc(label)}</h2><ol>{links}</ol></nav>'
+        f'<h2 id="an-toc-heading">{esc(label)}</h2>'
+        f'<ol style="--an-toc-rows: {rows}">{links}</ol></nav>'
     )
 
 
