@@ -515,3 +515,19 @@ def test_png_is_rgb_with_matplotlibs_pixels_and_rgba_only_where_something_is_see
     clear = Image.open(io.BytesIO(style.figure_png(fig)))
     assert clear.mode == "RGBA" and np.asarray(clear)[..., 3].min() == 0
     plt.close(fig)
+
+
+def test_a_tight_bounding_box_asked_for_in_the_rcparams_still_saves(tmp_path):
+    import io
+
+    from PIL import Image
+
+    style.use_style()
+    fig, ax = plt.subplots(layout="constrained")
+    ax.bar(["江苏", "广东"], [10, 8])
+    whole = Image.open(io.BytesIO(style.figure_png(fig)))
+    with matplotlib.rc_context({"savefig.bbox": "tight"}):
+        path = style.save_figure(fig, tmp_path / "tight", formats=("png",))[0]
+    tight = Image.open(path)  # the box of what is drawn, padded: not the figure's canvas
+    assert tight.format == "PNG" and tight.size != whole.size
+    plt.close(fig)

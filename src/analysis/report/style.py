@@ -480,10 +480,13 @@ def _png_bytes(fig: Figure, dpi: float) -> bytes:
     # in inches times the dpi, truncated, or rounded up when within 1e-8 of the next pixel).
     width, height = (int(inches * dpi + 1e-8) for inches in fig.get_size_inches())
     pixels = np.frombuffer(raw.getbuffer(), dtype=np.uint8)
-    if pixels.size != width * height * 4:  # pragma: no cover - Agg's size rule changed
-        raise RuntimeError(
-            f"save_figure: {pixels.size} bytes of RGBA for a {width} x {height} canvas"
-        )
+    if pixels.size != width * height * 4:
+        # Not the whole canvas (a notebook set rcParams["savefig.bbox"] = "tight", which crops
+        # to a size only matplotlib knows): matplotlib's own PNG, RGBA, as before.
+        del pixels
+        out = io.BytesIO()
+        fig.savefig(out, format="png", dpi=dpi, metadata=dict(SAVE_METADATA["png"]))
+        return out.getvalue()
     image = Image.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1)
     if pixels[3::4].min() == 255:
         image = image.convert("RGB")
