@@ -98,12 +98,7 @@ def font_path() -> Path:
 
     Raises EnvironmentSetupError when the package or its font file is missing.
     """
-    try:
-        module = importlib.import_module(FONT_MODULE)
-    except ImportError as exc:
-        raise EnvironmentSetupError(
-            _missing_font_message("the Python package is not installed")
-        ) from exc
+    module = _font_package(FONT_MODULE, _missing_font_message)
     from importlib.resources import as_file, files
 
     try:
@@ -116,6 +111,14 @@ def font_path() -> Path:
     if not path.is_file():
         raise EnvironmentSetupError(_missing_font_message(f"{FONT_FILE} is not in {path.parent}"))
     return path
+
+
+def _font_package(name: str, message: Callable[[str], str]) -> Any:
+    """Import the Python package that ships a font; EnvironmentSetupError (`message`) if absent."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise EnvironmentSetupError(message("the Python package is not installed")) from exc
 
 
 def _missing_font_message(what: str) -> str:
@@ -133,12 +136,7 @@ def latin_font_path() -> Path:
     The one lookup of the Latin face: English charts draw with it and English pages embed a
     subset of it (`publish.export`). Raises EnvironmentSetupError when it is missing.
     """
-    try:
-        module = importlib.import_module(LATIN_FONT_MODULE)
-    except ImportError as exc:
-        raise EnvironmentSetupError(
-            _missing_latin_font_message("the Python package is not installed")
-        ) from exc
+    module = _font_package(LATIN_FONT_MODULE, _missing_latin_font_message)
     path = Path(module.ROOT) / "files" / LATIN_FONT_FILE
     if not path.is_file():
         raise EnvironmentSetupError(
