@@ -232,3 +232,26 @@ def test_an_installed_kernel_is_checked_without_importing_jupyter_client() -> No
         [sys.executable, "-c", _KERNELS], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "False"
+
+
+_PRELOAD = """
+import json, sys, threading
+from analysis.publish import execute
+execute.preload(True)
+rt = execute.Runtime(use_zygote=True)
+rt.prepare_export()
+print(json.dumps({
+    "threads": threading.active_count(),
+    "loaded": all(m in sys.modules for m in ("papermill", "nbclient", "nbconvert", "weasyprint")),
+    "export_thread": rt._export_thread is not None,
+}))
+"""
+
+
+def test_the_build_loads_the_workers_libraries_once_and_can_still_fork() -> None:
+    """`execute.preload`, run in the build's process before it forks its workers: the
+    libraries are loaded and warmed, so a worker does not prepare them again, and the process
+    still runs a single thread (a fork copies only the thread that forks: a lock another
+    thread held would stay locked in every worker)."""
+    found = _run_fresh(_PRELOAD)
+    assert found == {"threads": 1, "loaded": True, "export_thread": False}

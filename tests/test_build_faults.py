@@ -254,15 +254,66 @@ def test_nothing_of_a_build_survives_a_kill_of_its_main_process(tmp_path) -> Non
 def test_the_kernels_of_a_killed_worker_die_with_it(tmp_path) -> None:
     main, marker = _start_hung_build(tmp_path)
     try:
-        (worker,) = psutil.Process(main.pid).children()
-        assert worker.children(recursive=True)  # its template process and the kernel
+        # The build's children: its worker, and the template process the kernels are forked
+        # from, shared by the build's workers (`zygote.SharedZygote`).
+        children = psutil.Process(main.pid).children()
+        (worker,) = [p for p in children if "analysis.publish.zygote" not in " ".join(p.cmdline())]
+        (template,) = [p for p in children if p.pid != worker.pid]
+        (kernel,) = template.children()
         os.kill(worker.pid, signal.SIGKILL)
+        # The kernel dies with its worker's channel, before the build has ended.
+        psutil.wait_procs([kernel], timeout=10)
+        assert not kernel.is_running() or kernel.status() == psutil.STATUS_ZOMBIE
         assert main.wait(timeout=30) == 1
         output = (tmp_path / "build.log").read_text(encoding="utf-8")
         assert "the worker process died (exit code -9)" in output
         assert _survivors(marker, within=10) == []
     finally:
         _stop(main, marker)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+@needs_psutil
+def test_a_shared_template_process_kills_the_kernels_of_a_closed_channel_only(tmp_path) -> None:
+    """One template process serves every worker of a build, each through its own channel:
+    when a worker ends (or is killed), its channel closes and the kernels forked for it die
+    at once; the other workers' kernels live on, and their channel still forks. When the last
+    channel closes, the template process ends."""
+    from analysis.publish.zygote import Channel, SharedZygote
+
+    env = dict(os.environ)
+    shared = SharedZygote([sys.executable], [], env, str(tmp_path), workers=2)
+    try:
+        first, second = (Channel(*(os.dup(fd) for fd in shared.ends(i))) for i in range(2))
+        shared.release()  # as the build does once its workers have their ends
+
+        def kernel(channel, name):
+            return channel.fork(str(tmp_path / f"{name}.json"), str(tmp_path), env, os.devnull)
+
+        ours, theirs = kernel(first, "a"), kernel(second, "b")
+        assert not _gone(ours) and not _gone(theirs)
+        first.close()
+        deadline = time.monotonic() + 10
+        while not _gone(ours) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _gone(ours)
+        assert not _gone(theirs)
+        another = kernel(second, "c")
+        assert another not in (ours, theirs) and not _gone(another)
+        second.close()
+        assert shared.process.wait(timeout=10) == 0
+        deadline = time.monotonic() + 10
+        while not (_gone(theirs) and _gone(another)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _gone(theirs) and _gone(another)
+    finally:
+        shared.close()
 
 
 _ORPHAN = """\

@@ -3,9 +3,12 @@
 An executor takes `execute.Task`s and calls back with `execute.Result`s; it never writes into
 reports/ (the engine does, atomically), so a worker killed half-way leaves nothing behind.
 
-Local: `--jobs N` long-lived processes (one per core and one more by default) that import papermill,
-nbconvert and WeasyPrint once and take the next task from a shared queue. Workers ignore
-SIGINT; on Ctrl-C or SIGTERM the engine terminates them and each kills its kernels first. A
+Local: `--jobs N` long-lived processes (one per core and one more by default) that take the
+next task from a shared queue. They are forked from the build's process once it has loaded
+papermill, nbconvert and WeasyPrint (`execute.preload`), and fork their kernels from one
+template process shared by them all (`zygote.SharedZygote`): both loaded once, not per worker.
+Workers ignore SIGINT; on Ctrl-C or SIGTERM the engine terminates them and each kills its
+kernels first. A
 worker whose main process died (kill -9, the OOM killer) does the same on its own
 (`zygote.die_with_parent`): nothing of a killed build is left running.
 
@@ -22,9 +25,10 @@ import queue
 import signal
 import threading
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..errors import EnvironmentSetupError
+from . import execute
 from .execute import Result, Task
 
 OnStart = Callable[[Task], None]
@@ -89,6 +93,8 @@ def _worker_main(
     warm: tuple,
     kernels: tuple[tuple[str, str], ...] = (),
     parent: int = 0,
+    channels: dict[str, tuple[int, int]] | None = None,
+    others: Sequence[int] = (),
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the engine decides what Ctrl-C means
     signal.signal(signal.SIGTERM, _sigterm_handler(results))
@@ -97,14 +103,18 @@ def _worker_main(
         from .zygote import die_with_parent
 
         die_with_parent(parent, signal.SIGTERM, watch=True)
+    for fd in others:  # the other workers' channels to the shared template process
+        os.close(fd)
     from . import execute
 
-    # One warm template process per worker and kernel: every kernel is forked from it. It is
-    # started first of all, since its imports are the longest wait before the first notebook
-    # can run; the worker loads its own libraries meanwhile.
+    # Every kernel is forked from a warm template process: the build's shared one (through
+    # this worker's channel, `channels`), or else one of this worker's own, started first of
+    # all, since its imports are the longest wait before the first notebook can run.
     rt = execute.runtime(warm, use_zygote=True)
     rt.defer_shutdown = True
     try:
+        for kernel, ends in (channels or {}).items():
+            rt.adopt_zygote(kernel, *ends)
         for kernel, cwd in kernels:
             rt.zygote(kernel, cwd)
         while True:
@@ -125,6 +135,7 @@ class LocalExecutor:
         self.workers = max(1, workers or default_jobs())
         self.warm_imports = tuple(warm_imports)
         self._procs: list[multiprocessing.process.BaseProcess] = []
+        self._shared: dict[str, Any] = {}  # kernel name -> zygote.SharedZygote
 
     def _context(self) -> multiprocessing.context.BaseContext:
         # fork is the cheapest start, and safe while this process runs a single thread.
@@ -136,22 +147,36 @@ class LocalExecutor:
         if not tasks:
             return
         ctx = self._context()
-        task_queue: multiprocessing.Queue = ctx.Queue()
-        result_queue: multiprocessing.Queue = ctx.Queue()
         count = min(self.workers, len(tasks))
         by_id = {task.job_id: task for task in tasks}
         kernels = tuple(dict.fromkeys((task.kernel, task.cwd) for task in tasks))
-        self._procs = [
-            ctx.Process(
-                target=_worker_main,
-                args=(task_queue, result_queue, self.warm_imports, kernels, os.getpid()),
-                name=f"analysis-build-{i}",
-                daemon=True,
+        if ctx.get_start_method() == "fork":
+            # Forked workers inherit what this process holds: one template process for them
+            # all, and the libraries they load (`execute.preload`), loaded once, here, while
+            # the template process imports its own on the other core.
+            self._shared = _shared_zygotes(kernels, self.warm_imports, count)
+            execute.preload(any(task.mode == "report" and task.formats for task in tasks))
+        task_queue: multiprocessing.Queue = ctx.Queue()
+        result_queue: multiprocessing.Queue = ctx.Queue()
+        every = [fd for zygote in self._shared.values() for fd in zygote.all_fds()]
+        self._procs = []
+        for i in range(count):
+            channels = {kernel: zygote.ends(i) for kernel, zygote in self._shared.items()}
+            mine = {fd for pair in channels.values() for fd in pair}
+            others = [fd for fd in every if fd not in mine]
+            self._procs.append(
+                ctx.Process(
+                    target=_worker_main,
+                    args=(task_queue, result_queue, self.warm_imports, kernels, os.getpid()),
+                    kwargs={"channels": channels, "others": others},
+                    name=f"analysis-build-{i}",
+                    daemon=True,
+                )
             )
-            for i in range(count)
-        ]
         for proc in self._procs:
             proc.start()
+        for zygote in self._shared.values():
+            zygote.release()
         # The tasks go in only once every worker is forked: the first `put` starts the queue's
         # feeder thread, and a fork after that copies a process with two threads (Python 3.12
         # warns of the deadlocks it can cause; the feeder may hold the queue's lock).
@@ -223,6 +248,12 @@ class LocalExecutor:
                 proc.kill()
                 proc.join()
         self._procs = []
+        self._close_shared()
+
+    def _close_shared(self) -> None:
+        for zygote in self._shared.values():
+            zygote.close()
+        self._shared = {}
 
     def terminate(self) -> None:
         """SIGTERM every worker (they kill their kernels), then wait for them."""
@@ -235,6 +266,7 @@ class LocalExecutor:
                 proc.kill()
                 proc.join()
         self._procs = []
+        self._close_shared()
 
 
 class WarmExecutor(LocalExecutor):
@@ -300,6 +332,23 @@ class WarmExecutor(LocalExecutor):
         """SIGTERM every worker now."""
         super().terminate()
         self._queues = None
+
+
+def _shared_zygotes(
+    kernels: Sequence[tuple[str, str]], warm: Sequence[str], workers: int
+) -> dict[str, Any]:
+    """A shared template process for each kernel that can be forked (`zygote.SharedZygote`)."""
+    from .zygote import SharedZygote, interpreter, kernel_argv
+
+    shared: dict[str, Any] = {}
+    for kernel, cwd in kernels:
+        python = interpreter(kernel_argv(kernel))
+        if kernel in shared or python is None:
+            continue
+        env = {**os.environ, **execute.KERNEL_ENV}
+        # It imports in the notebooks' folder, where a new kernel would start.
+        shared[kernel] = SharedZygote(python, warm, env, cwd, workers)
+    return shared
 
 
 def _with_prestart(task: Task, prestart: bool) -> Task:
