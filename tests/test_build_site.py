@@ -440,6 +440,35 @@ def test_docx_bytes_do_not_depend_on_the_folder_or_the_clock(built, tmp_path, mo
     assert str(tmp_path).encode() not in second
 
 
+def test_the_kept_pandoc_makes_the_bytes_of_a_pandoc_per_report(built, tmp_path, monkeypatch):
+    """One pandoc converts report after report (`export._KeptPandoc`): each Word file has the
+    bytes a pandoc started for it alone makes, whatever came before; a kept pandoc that died
+    is replaced, and the report it was asked for is still made, the same. When its stdin
+    closes, it removes its temporary folder."""
+    import signal
+
+    lang, page = built
+    export._discard_kept_pandoc()
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    other = export.page_shell(
+        "<h1>Other</h1><p>一段文字 with 2 numbers, 3 and 4.</p>",
+        "Other",
+        "zh" if lang == "en" else "en",
+    )
+    kept = export._kept_pandoc()
+    assert kept is not None
+    for each in (page, other, page):
+        request = export._docx_request(each)
+        assert kept.convert(*request) == export._render_docx_once(*request)
+    assert len(list(tmp_path.glob("analysis-docx*"))) == 1  # its folder
+    kept.process.send_signal(signal.SIGINT)  # it ends (and tidies up) behind our back
+    kept.process.wait()
+    assert export.render_docx(page) == export._render_docx_once(*export._docx_request(page))
+    assert export._kept_pandoc() is not kept  # a new one, for the next report
+    export._discard_kept_pandoc()
+    assert list(tmp_path.glob("analysis-docx*")) == []
+
+
 def test_reference_docx_names_the_house_fonts_with_fallbacks() -> None:
     with zipfile.ZipFile(io.BytesIO(export.reference_docx())) as archive:
         fonts = archive.read("word/fontTable.xml").decode()

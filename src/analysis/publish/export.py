@@ -43,6 +43,7 @@ import io
 import os
 import re
 import shutil
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -1128,11 +1129,46 @@ def docx_source(page: str) -> str:
     )
 
 
+def _docx_request(page: str) -> tuple[str, str, list[tuple[str, bytes]]]:
+    """What pandoc converts: (language, HTML source, the charts as named files)."""
+    lang = re.search(r'<html lang="([^"]+)"', page)
+    source = docx_source(page)
+    # Each embedded chart as a file beside the source: pandoc decodes a megabyte of base64
+    # in a data: URI ten times slower than it reads the file (1.5 s for the cluster report).
+    images: list[tuple[str, bytes]] = []
+
+    def to_file(match: re.Match[str]) -> str:
+        data = base64.b64decode(match.group(2))
+        images.append((f"figure-{len(images) + 1}.{match.group(1)}", data))
+        return f'src="{images[-1][0]}"{_docx_image_size(data)}'
+
+    source = re.sub(r'src="data:image/(png|jpeg);base64,([A-Za-z0-9+/=\s]+)"', to_file, source)
+    return (lang.group(1) if lang else "zh-CN"), source, images
+
+
+_PANDOC_ENV = {"SOURCE_DATE_EPOCH": "0", "LANG": "C.UTF-8"}
+
+
 def render_docx(page: str) -> bytes:
     """The report as a Word document, from the same HTML with pandoc (the binary of the pinned
     `pypandoc-binary`, run offline): headings, footnotes, tables and charts, styles that name the
     house fonts (`reference_docx`). SOURCE_DATE_EPOCH=0 stamps the document's dates, so the
-    bytes are the same on every machine and in every folder."""
+    bytes are the same on every machine and in every folder.
+
+    Converted by this process's kept pandoc (`_KeptPandoc`), or, if that cannot run, by a
+    pandoc started for this report: the same bytes either way (tested)."""
+    lang, source, images = _docx_request(page)
+    kept = _kept_pandoc()
+    if kept is not None:
+        try:
+            return kept.convert(lang, source, images)
+        except _PandocGone:
+            _discard_kept_pandoc()
+    return _render_docx_once(lang, source, images)
+
+
+def _render_docx_once(lang: str, source: str, images: list[tuple[str, bytes]]) -> bytes:
+    """`render_docx` with a pandoc of its own, the charts in a temporary folder."""
     import subprocess
     import tempfile
 
@@ -1140,26 +1176,15 @@ def render_docx(page: str) -> bytes:
         reference = Path(tmp) / "reference.docx"
         reference.write_bytes(reference_docx())
         target = Path(tmp) / "report.docx"
-        lang = re.search(r'<html lang="([^"]+)"', page)
-        source = docx_source(page)
-        # Each embedded chart as a file beside the source: pandoc decodes a megabyte of base64
-        # in a data: URI ten times slower than it reads the file (1.5 s for the cluster report).
-        images: list[bytes] = []
-
-        def to_file(match: re.Match[str]) -> str:
-            images.append(base64.b64decode(match.group(2)))
-            name = f"figure-{len(images)}.{match.group(1)}"
-            (Path(tmp) / name).write_bytes(images[-1])
-            return f'src="{name}"{_docx_image_size(images[-1])}'
-
-        source = re.sub(r'src="data:image/(png|jpeg);base64,([A-Za-z0-9+/=\s]+)"', to_file, source)
+        for name, data in images:
+            (Path(tmp) / name).write_bytes(data)
         subprocess.run(
             [
                 _pandoc(),
                 "--from=html",
                 "--to=docx",
                 f"--reference-doc={reference}",
-                f"--metadata=lang:{lang.group(1) if lang else 'zh-CN'}",
+                f"--metadata=lang:{lang}",
                 f"--resource-path={tmp}",
                 "--output",
                 str(target),
@@ -1168,6 +1193,119 @@ def render_docx(page: str) -> bytes:
             capture_output=True,
             check=True,
             cwd=tmp,
-            env={"PATH": os.environ.get("PATH", ""), "SOURCE_DATE_EPOCH": "0", "LANG": "C.UTF-8"},
+            env={"PATH": os.environ.get("PATH", ""), **_PANDOC_ENV},
         )
         return target.read_bytes()
+
+
+class _PandocGone(Exception):
+    """The kept pandoc ended or stopped answering."""
+
+
+class PandocError(RuntimeError):
+    """pandoc could not convert a report to Word (its message)."""
+
+
+class _KeptPandoc:
+    """One pandoc for all the Word files of a process: `pandoc lua docx.lua`, fed one report
+    after another on its stdin (see that script for the exchange).
+
+    pandoc takes about 25 ms to start, a third of a profile's Word step, and the build makes
+    68 Word files. It ends when its stdin closes: when this process ends, however it ends,
+    and then removes its temporary folder (the reference document, under $TMPDIR) itself.
+    """
+
+    def __init__(self) -> None:
+        import subprocess
+        import tempfile
+
+        self.pid = os.getpid()
+        self.lock = threading.Lock()
+        self.errors = tempfile.TemporaryFile()  # pandoc's stderr, read only if it dies
+        env = {"PATH": os.environ.get("PATH", ""), **_PANDOC_ENV}
+        if os.environ.get("TMPDIR"):
+            env["TMPDIR"] = os.environ["TMPDIR"]
+        # A session of its own: a Ctrl-C or a SIGTERM to the build's process group does not
+        # reach it; it ends when its stdin closes, and only then removes its folder.
+        self.process = subprocess.Popen(
+            [_pandoc(), "lua", str(Path(__file__).with_name("docx.lua"))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.errors,
+            env=env,
+            start_new_session=True,
+        )
+        reference = reference_docx()
+        self._send(f"{len(reference)}\n".encode() + reference)
+
+    def _send(self, data: bytes) -> None:
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(data)
+            self.process.stdin.flush()
+        except OSError as exc:
+            raise _PandocGone(str(exc)) from exc
+
+    def convert(self, lang: str, source: str, images: list[tuple[str, bytes]]) -> bytes:
+        """The Word file of one report."""
+        assert self.process.stdout is not None
+        parts = [("source", source.encode("utf-8")), *images]
+        header = " ".join(f"{name}:{len(data)}" for name, data in parts)
+        with self.lock:
+            self._send(f"{header}\n{lang}\n".encode() + b"".join(data for _, data in parts))
+            status, _, size = (
+                self.process.stdout.readline().decode("ascii", "replace").partition(" ")
+            )
+            if status not in ("ok", "error") or not size.strip().isdigit():
+                raise _PandocGone(status)
+            body = self.process.stdout.read(int(size))
+        if status == "error":
+            raise PandocError(
+                f"pandoc could not make the Word file: {body.decode('utf-8', 'replace')}"
+            )
+        return body
+
+    def close(self) -> None:
+        """End pandoc (it removes its folder) and wait for it."""
+        try:
+            if self.process.stdin:
+                self.process.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except Exception:  # pragma: no cover - stuck: nothing of ours to save
+            self.process.kill()
+            self.process.wait()
+        self.errors.close()
+
+
+_KEPT: list[_KeptPandoc] = []
+
+
+def _kept_pandoc() -> _KeptPandoc | None:
+    """This process's kept pandoc (started on first use; None where it cannot start). A
+    forked child starts its own: the parent's pipes are the parent's."""
+    if _KEPT and _KEPT[0].pid == os.getpid():
+        return _KEPT[0]
+    _KEPT.clear()
+    try:
+        kept = _KeptPandoc()
+    except (OSError, _PandocGone):
+        return None
+    _KEPT.append(kept)
+    if len(_AT_EXIT) == 0:
+        import atexit
+
+        atexit.register(_discard_kept_pandoc)
+        _AT_EXIT.append(True)
+    return kept
+
+
+_AT_EXIT: list[bool] = []
+
+
+def _discard_kept_pandoc() -> None:
+    if _KEPT and _KEPT[0].pid == os.getpid():
+        _KEPT[0].close()
+    _KEPT.clear()
