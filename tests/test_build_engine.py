@@ -455,3 +455,27 @@ def test_a_kernel_that_dies_at_start_is_retried_once(tmp_path, monkeypatch) -> N
     )
     result = execute.run_task(task, execute.Runtime())
     assert not result.ok and "Kernel died" in result.error
+
+
+def test_the_workers_take_the_reports_with_fewest_jobs_first() -> None:
+    """A report built once or twice is a long document; the profiles' 62 short jobs come
+    last, so that no long job is left for the end of a build. Equals keep their order."""
+    from types import SimpleNamespace
+
+    from analysis.publish.engine import _longest_first
+
+    counts = [("cluster", 2), ("profile", 5), ("audit", 1), ("amoled", 2)]
+    jobs = [
+        SimpleNamespace(report=SimpleNamespace(name=name), job_id=f"{name}.{i}")
+        for name, count in counts
+        for i in range(count)
+    ]
+    order = [job.job_id for job in _longest_first(jobs)]
+    assert order == [
+        "audit.0",
+        "cluster.0",
+        "cluster.1",
+        "amoled.0",
+        "amoled.1",
+        *(f"profile.{i}" for i in range(5)),
+    ]
