@@ -510,11 +510,35 @@ def test_png_is_rgb_with_matplotlibs_pixels_and_rgba_only_where_something_is_see
     assert ours.info["dpi"] == pytest.approx((200, 200), abs=0.01)
     assert np.array_equal(np.asarray(ours), np.asarray(theirs)[..., :3])
     assert np.asarray(theirs)[..., 3].min() == 255  # nothing was lost with the alpha channel
-    # A figure with a see-through ground keeps its alpha channel.
+    # A figure with a see-through ground keeps its alpha channel, and matplotlib's pixels.
     fig.patch.set_alpha(0.0)
     clear = Image.open(io.BytesIO(style.figure_png(fig)))
+    theirs = io.BytesIO()
+    with matplotlib.rc_context(style.DETERMINISTIC_RC):
+        fig.savefig(theirs, format="png", dpi=200, metadata={"Software": None})
     assert clear.mode == "RGBA" and np.asarray(clear)[..., 3].min() == 0
+    assert np.array_equal(np.asarray(clear), np.asarray(Image.open(theirs)))
     plt.close(fig)
+
+
+def test_the_png_writer_makes_files_any_reader_takes_with_the_same_pixels() -> None:
+    """`style._encode_png`: unfiltered rows, one IDAT chunk, the pHYs of the dpi; Pillow reads
+    back the very pixels (RGB and RGBA, odd sizes), and checks every chunk's CRC on load."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(7)
+    for shape in ((1, 1, 3), (37, 53, 3), (20, 7, 4)):
+        pixels = rng.integers(0, 256, size=shape, dtype=np.uint8)
+        data = style._encode_png(pixels, 200)
+        image = Image.open(io.BytesIO(data))
+        image.load()
+        assert image.mode == ("RGB" if shape[2] == 3 else "RGBA")
+        assert image.size == (shape[1], shape[0])
+        assert image.info["dpi"] == pytest.approx((200, 200), abs=0.01)
+        assert np.array_equal(np.asarray(image), pixels)
 
 
 def test_a_tight_bounding_box_asked_for_in_the_rcparams_still_saves(tmp_path):
