@@ -147,3 +147,78 @@ def test_a_forked_kernel_starts_on_a_frozen_heap_and_keeps_no_history(tmp_path: 
     ]
     printed = _stdout_of_built_cells(tmp_path, "heap", sources, 2)
     assert printed == ["True True\n", "False True\n"]
+
+
+class _Channel:
+    """A stub of a client channel: hands out the queued messages, then raises Empty."""
+
+    def __init__(self, messages: list[dict]) -> None:
+        self.messages = list(messages)
+        self.timeouts: list[float] = []
+
+    async def get_msg(self, timeout: float | None = None) -> dict:
+        import asyncio
+        import time
+        from queue import Empty
+
+        self.timeouts.append(timeout)
+        deadline = time.monotonic() + (timeout or 0)
+        while not self.messages:
+            if time.monotonic() >= deadline:
+                raise Empty
+            await asyncio.sleep(0.005)
+        return self.messages.pop(0)
+
+
+def _status(state: str, parent: str) -> dict:
+    return {
+        "msg_type": "status",
+        "parent_header": {"msg_id": parent},
+        "content": {"execution_state": state},
+    }
+
+
+def test_the_kernel_client_is_ready_when_its_kernel_info_is_answered_not_after_a_silence():
+    """`zygote.client_class`: ready once the kernel_info reply and that request's idle status
+    on IOPub have come; it reads nothing more (jupyter_client read IOPub until 0.2 s passed
+    without a message, before every notebook). A request whose status never comes is sent
+    again, and the later one's answer counts."""
+    import asyncio
+
+    client = zygote.client_class()()
+    sent: list[str] = []
+
+    def kernel_info() -> str:
+        sent.append(f"k{len(sent)}")
+        return sent[-1]
+
+    client.kernel_info = kernel_info
+    reply = {
+        "msg_type": "kernel_info_reply",
+        "content": {"protocol_version": "5.3"},
+        "parent_header": {"msg_id": "k0"},
+    }
+    # IOPub first carries another request's status, then k0's busy and idle, then more.
+    other, later = _status("idle", "elsewhere"), _status("busy", "next")
+    client._shell_channel = _Channel([reply])
+    client._iopub_channel = _Channel([other, _status("busy", "k0"), _status("idle", "k0"), later])
+    asyncio.run(client.wait_for_ready(timeout=5))
+    assert sent == ["k0"]
+    assert client._iopub_channel.messages == [later]  # not read: it is not the answer's
+    # The first request's status is lost (IOPub not yet subscribed): asked again.
+    first = {**reply, "parent_header": {"msg_id": "k0"}}
+    second = {**reply, "parent_header": {"msg_id": "k1"}}
+    client._shell_channel = _Channel([first, second])
+    client._iopub_channel = _Channel([])
+    sent.clear()
+
+    async def later_idle() -> None:
+        while "k1" not in sent:  # the kernel answers the second request only
+            await asyncio.sleep(0.005)
+        client._iopub_channel.messages.append(_status("idle", "k1"))
+
+    async def both() -> None:
+        await asyncio.gather(client.wait_for_ready(timeout=5), later_idle())
+
+    asyncio.run(both())
+    assert sent == ["k0", "k1"]

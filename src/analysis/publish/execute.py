@@ -289,7 +289,10 @@ class Kernel:
                 run_sync(self.km.start_kernel)(cwd=cwd, env=env)
                 warm_imports = ()  # the zygote imported them
             else:
+                from .zygote import client_class
+
                 self.km = AsyncKernelManager(kernel_name=name)
+                self.km.client_factory = client_class()
                 with open(self.console_path, "ab") as console:
                     run_sync(self.km.start_kernel)(cwd=cwd, env=env, stdout=console, stderr=console)
         except BaseException:  # no kernel: nothing will shut it down and clean up after it
