@@ -228,7 +228,8 @@ def template_stages(spec, cwd: Path, figures: Path, repeat: int) -> None:
     precompute = statistics.median(r["precompute"] for r in runs)
     print(
         f"template process: imports {imports:.2f} s, base-map precompute {precompute:.2f} s "
-        f"(median of {repeat}; once per worker, before the first kernel is forked)"
+        f"(median of {repeat}; once per build, in the template process its workers share, "
+        "before the first kernel is forked)"
     )
     if "province_profile" not in spec.reports:
         return

@@ -585,3 +585,19 @@ def test_the_index_of_a_build_passes_the_check(tmp_path) -> None:
     page = render_index(SPEC, jobs, records, tmp_path)
     assert problems(page) == []
     assert "cluster_policy_timeline_zh.png" in page and "失败" in page
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "no cell",
+        '<div class="jp-Cell a">x</div>',
+        'head<div class="jp-Cell a">x</div><div class="jp-Cell b">y</div>tail',
+        '<div class="jp-Cell <div class="jp-Cell ',
+    ],
+)
+def test_cells_are_cut_where_the_lookahead_split_cut_them(text) -> None:
+    """`export._split_before` gives what `re.split(r'(?=<div class="jp-Cell )')` gave."""
+    expected = re.split(r'(?=<div class="jp-Cell )', text)
+    assert export._split_before(text, export._CELL_START) == expected
