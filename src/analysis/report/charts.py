@@ -211,7 +211,11 @@ def cluster_terms_map(
     rows = math.ceil((len(colors) + 1) / ncols)  # +1: the "no data" entry
     legend_h = 0.3 + 0.19 * rows
     plt = kit.setup(lang)
-    fig = plt.figure(figsize=(kit.WIDTH_IN, round(4.75 + legend_h, 2)), layout="constrained")
+    from .maps import MAP_DPI
+
+    fig = plt.figure(
+        figsize=(kit.WIDTH_IN, round(4.75 + legend_h, 2)), layout="constrained", dpi=MAP_DPI
+    )
     map_ax, legend_ax = fig.subplots(2, 1, height_ratios=[4.4, legend_h])
     if highlight is None:
         title, stem = kit.chart_text("terms_map.title", lang, year=year), "cluster_terms_map"

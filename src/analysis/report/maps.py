@@ -469,6 +469,14 @@ def _draw_inset(
     )
 
 
+# A map figure's resolution from the start: the one it is saved and shown at (`style`'s
+# `DISPLAY_DPI`), so that the labels are pushed apart (`separate_labels`) with the extents of
+# the text as drawn, and the layout, its measurements and the renderer are those of the save
+# (at the rcParams' 100 dpi, every label was measured once for the separation and again at
+# 200 dpi for the file: 6 to 12 ms of a map's 0.16 to 0.23 s).
+MAP_DPI = 200
+
+
 def _figure(
     ax: Axes | None, box: tuple[float, float, float, float], title: bool, caption: bool
 ) -> tuple[Figure, Axes]:
@@ -481,7 +489,7 @@ def _figure(
     xmin, ymin, xmax, ymax = box
     height = (FIGURE_WIDTH_IN - 0.1) * (ymax - ymin) / (xmax - xmin)
     height += (0.4 if title else 0.1) + (0.35 if caption else 0.0)
-    fig = plt.figure(figsize=(FIGURE_WIDTH_IN, round(height, 2)), layout="constrained")
+    fig = plt.figure(figsize=(FIGURE_WIDTH_IN, round(height, 2)), layout="constrained", dpi=MAP_DPI)
     return fig, fig.add_subplot()
 
 
