@@ -255,3 +255,51 @@ def test_the_build_loads_the_workers_libraries_once_and_can_still_fork() -> None
     thread held would stay locked in every worker)."""
     found = _run_fresh(_PRELOAD)
     assert found == {"threads": 1, "loaded": True, "export_thread": False}
+
+
+_MAP_AFTER_IDLE = """
+import json
+import matplotlib.pyplot as plt
+from analysis.paths import ROOT
+from analysis.publish.spec import load_spec
+from analysis.publish.zygote import call_listed, warm_up
+imports = load_spec(ROOT / "reports.toml").reports["province_profile"].notebook_info.imports
+done = warm_up(list(imports), calls=True)
+call_listed(done, "IDLE_CALLS")
+from analysis.report import charts, display, style, views
+measured = []
+def counted(name, own):
+    def call(*args, **kwargs):
+        measured.append(name)
+        return own(*args, **kwargs)
+    return call
+for name in ("_wrap_measured", "_line_box_measured"):
+    setattr(style, name, counted(name, getattr(style, name)))
+found = {}
+for province in ("江苏", "西藏"):  # one on the winners map, one on the terms map
+    for lang in ("zh", "en"):
+        display.setup_notebook(lang)
+        fig = charts.province_locator(views.winners_by_province(), province, lang, save=False)
+        found[f"{province} {lang}"] = fig.get_supxlabel()
+        plt.close(fig)
+in_kernel = len(measured)
+style._MEASURED.clear()  # measured afresh: the same lines
+for province in ("江苏", "西藏"):
+    for lang in ("zh", "en"):
+        display.setup_notebook(lang)
+        fig = charts.province_locator(views.winners_by_province(), province, lang, save=False)
+        found[f"{province} {lang}"] = found[f"{province} {lang}"] == fig.get_supxlabel()
+        plt.close(fig)
+print(json.dumps({"in_kernel": in_kernel, "afresh": len(measured) - in_kernel, "same": found}))
+"""
+
+
+def test_a_profiles_map_measures_no_text_the_template_process_measured() -> None:
+    """The template's idle warm-up wraps the source lines of the two maps of a profile in both
+    languages and measures the line boxes of both font stacks (`charts.warm_map_captions`):
+    a kernel forked after it measures none of them again (they are remembered under their text
+    and the font rcParams, `style._MEASURED`), and the lines are those measured afresh."""
+    found = _run_fresh(_MAP_AFTER_IDLE)
+    assert found["same"] == dict.fromkeys(("江苏 zh", "江苏 en", "西藏 zh", "西藏 en"), True)
+    assert found["in_kernel"] == 0
+    assert found["afresh"] > 0  # what is counted is what a fresh process measures

@@ -74,6 +74,8 @@ def warm_draw() -> None:
 
     import matplotlib as mpl
 
+    from .style import even_line_pitch
+
     with mpl.rc_context():
         plt = setup("en")  # Latin first with the CJK face behind it: both fonts opened
         fig, ax = plt.subplots(figsize=(2, 1))
@@ -81,6 +83,7 @@ def warm_draw() -> None:
         ax.text(0.5, 0.5, "浙江 Zhejiang 8%", fontsize=7)
         ax.annotate("广东 Guangdong", (0.2, 0.2), xytext=(3, 0), textcoords="offset points")
         fig.savefig(io.BytesIO(), format="png", dpi=200)
+        even_line_pitch(fig)  # measures the line boxes of both stacks (`style._line_box_em`)
         plt.close(fig)
     # The language's words file was read to choose the font stack: a kernel forked later must
     # read the file as it is then (a template edited in `analysis preview`), not this copy.

@@ -33,6 +33,7 @@ from .values import is_missing
 # What the functions below import when first called (matplotlib, the maps' geometry): a report
 # kernel imports these ahead of time (`analysis.publish.zygote.warm_up`).
 WARM_IMPORTS = ("analysis.report.chart_kit",)
+IDLE_CALLS = ("warm_map_captions",)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -508,3 +509,24 @@ def province_locator(
     terms = v.cluster_terms() if terms is None else terms
     summary = v.terms_summary() if summary is None else summary
     return cluster_terms_map(terms, summary, lang, save=save, highlight=unit.adcode)
+
+
+def warm_map_captions() -> None:
+    """Wrap the source lines of the two maps a province profile draws, in both languages, as
+    `chart_kit.finish` wraps them (`style.wrap_caption`), in the template process: the lines
+    are remembered under the text itself and the font rcParams (`style._MEASURED`), so a
+    kernel forked later does not measure them again (15 ms of a map), unless what it asks
+    for differs. The words files read for the text are forgotten again (`chart_kit.warm_draw`).
+    """
+    import matplotlib as mpl
+
+    from .lang import load_words
+    from .style import wrap_caption
+
+    frames = (v.winners_by_province(), v.cluster_terms())
+    for lang in ("zh", "en"):
+        with mpl.rc_context():
+            kit.setup(lang)
+            for frame in frames:
+                wrap_caption(kit.source_caption(_cited(frame), lang), kit.WIDTH_IN)
+    load_words.cache_clear()

@@ -193,8 +193,10 @@ def separate_labels(
     renderer = fig.canvas.get_renderer()
     to_data = ax.transData.inverted()
     pad = fig.dpi / 72  # one point of air between labels
+    # Each label's box, measured again only once it has moved (a box depends on the label's
+    # position alone here: the layout is done and the text does not change).
+    boxes = {code: Text.get_window_extent(t, renderer) for code, t in labels.items()}
     for _ in range(MAX_LABEL_ROUNDS):
-        boxes = {code: Text.get_window_extent(t, renderer) for code, t in labels.items()}
         moves: dict[int, list[float]] = {}
         codes = sorted(boxes)
         for i, a in enumerate(codes):
@@ -228,6 +230,7 @@ def separate_labels(
                 if data.units[code].contains(Point(*inside)):
                     new = inside
             text.set_position((float(new[0]), float(new[1])))
+            boxes[code] = Text.get_window_extent(text, renderer)
 
 
 def _shares(a_movable: bool, b_movable: bool) -> tuple[float, float]:
