@@ -1296,11 +1296,9 @@ class _KeptPandoc:
 
     def close(self) -> None:
         """End pandoc (it removes its folder) and wait for it."""
-        try:
-            if self.process.stdin:
-                self.process.stdin.close()
-        except OSError:
-            pass
+        from .zygote import close_stdin
+
+        close_stdin(self.process)
         try:
             self.process.wait(timeout=10)
         except Exception:  # pragma: no cover - stuck: nothing of ours to save

@@ -399,6 +399,15 @@ class ForkedProcess:
         self.send_signal(signal.SIGTERM)
 
 
+def close_stdin(process: subprocess.Popen) -> None:
+    """Close a child's stdin, which tells it to end; one already gone is no error."""
+    try:
+        if process.stdin:
+            process.stdin.close()
+    except OSError:
+        pass
+
+
 class _Client:
     """The worker's end of a template process: requests out, replies in (text, by line)."""
 
@@ -448,11 +457,7 @@ class Zygote(_Client):
 
     def close(self) -> None:
         """End the template process now (its kernels are shut down by their managers)."""
-        try:
-            if self.process.stdin:
-                self.process.stdin.close()
-        except OSError:
-            pass
+        close_stdin(self.process)
         self.process.kill()  # nothing to save; waiting for a clean exit only costs time
         self.process.wait()
 
