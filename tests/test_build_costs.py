@@ -303,3 +303,34 @@ def test_a_profiles_map_measures_no_text_the_template_process_measured() -> None
     assert found["same"] == dict.fromkeys(("江苏 zh", "江苏 en", "西藏 zh", "西藏 en"), True)
     assert found["in_kernel"] == 0
     assert found["afresh"] > 0  # what is counted is what a fresh process measures
+
+
+_PRELOAD_FAILING = """
+import json
+from analysis.publish import execute, export
+def broken():
+    raise OSError("no font here")
+export.prepare = broken
+execute.preload(True)
+rt = execute.Runtime(use_zygote=True)
+print(json.dumps({"export_preloaded": execute._PRELOADED["export"],
+                  "libraries": execute._PRELOADED["libraries"]}))
+"""
+
+
+def test_a_preload_that_cannot_warm_the_export_leaves_it_to_the_workers() -> None:
+    """`execute.preload` in the build's process never fails the build: when the export cannot
+    be warmed up there (a font missing, say), each worker prepares it for itself, and a job
+    that cannot be exported says why in its own log."""
+    assert _run_fresh(_PRELOAD_FAILING) == {"export_preloaded": False, "libraries": True}
+
+
+def test_a_template_process_that_cannot_start_is_left_to_the_workers(monkeypatch) -> None:
+    """No shared template process for a kernel whose interpreter cannot be started: the
+    build goes on, and its workers start their own (or kernels the usual way)."""
+    from analysis.publish import execute, executors
+
+    monkeypatch.setattr(
+        execute, "template_command", lambda kernel: (["/no/such/python"], {"PATH": "/usr/bin"})
+    )
+    assert executors._shared_zygotes([("analysis", "/tmp")], (), 2) == {}

@@ -381,6 +381,14 @@ class Kernel:
             shutil.rmtree(self.figures, ignore_errors=True)
 
 
+def template_command(kernel: str) -> tuple[list[str] | None, dict[str, str]]:
+    """The interpreter of `kernel`'s kernelspec (None when its kernels cannot be forked from
+    a template process) and the environment a template process for it runs in."""
+    from .zygote import interpreter, kernel_argv
+
+    return interpreter(kernel_argv(kernel)), {**os.environ, **KERNEL_ENV}
+
+
 class Runtime:
     """Per-process state of a worker: libraries loaded once, and the next job's kernel."""
 
@@ -403,10 +411,9 @@ class Runtime:
         if not self.use_zygote:
             return None
         if kernel not in self._zygotes:
-            from .zygote import Zygote, interpreter, kernel_argv
+            from .zygote import Zygote
 
-            python = interpreter(kernel_argv(kernel))
-            env = {**os.environ, **KERNEL_ENV}
+            python, env = template_command(kernel)
             # It imports in the notebooks' folder, where a new kernel would start.
             self._zygotes[kernel] = Zygote(python, self.warm_imports, env, cwd) if python else None
         return self._zygotes[kernel]
@@ -518,8 +525,11 @@ def preload(export: bool) -> None:
     if export and not _PRELOADED["export"]:
         from . import export as exporter
 
-        exporter.prepare()
-        _PRELOADED["export"] = True
+        try:
+            exporter.prepare()
+            _PRELOADED["export"] = True
+        except Exception:  # each worker then prepares for itself, and a job that cannot be
+            pass  # exported says why in its own log, as before this preload
     gc.collect()
     gc.freeze()
 

@@ -347,17 +347,21 @@ class WarmExecutor(LocalExecutor):
 def _shared_zygotes(
     kernels: Sequence[tuple[str, str]], warm: Sequence[str], workers: int
 ) -> dict[str, Any]:
-    """A shared template process for each kernel that can be forked (`zygote.SharedZygote`)."""
-    from .zygote import SharedZygote, interpreter, kernel_argv
+    """A shared template process for each kernel that can be forked (`zygote.SharedZygote`);
+    a kernel whose template process cannot start is left to the workers (each then tries
+    one of its own, and starts kernels the usual way if that fails too)."""
+    from .zygote import SharedZygote
 
     shared: dict[str, Any] = {}
     for kernel, cwd in kernels:
-        python = interpreter(kernel_argv(kernel))
+        python, env = execute.template_command(kernel)
         if kernel in shared or python is None:
             continue
-        env = {**os.environ, **execute.KERNEL_ENV}
-        # It imports in the notebooks' folder, where a new kernel would start.
-        shared[kernel] = SharedZygote(python, warm, env, cwd, workers)
+        try:
+            # It imports in the notebooks' folder, where a new kernel would start.
+            shared[kernel] = SharedZygote(python, warm, env, cwd, workers)
+        except OSError:
+            continue
     return shared
 
 
