@@ -6,6 +6,8 @@ is drawn from, so a test needs no rasterising.
 
 from __future__ import annotations
 
+import re
+
 import nbformat
 import pytest
 
@@ -116,3 +118,42 @@ def test_the_printed_contents_are_two_columns_the_first_the_longer(headings, fir
     assert right[0][0] > left[0][0]
     assert [y for _, y in left] == sorted(y for _, y in left)
     assert [y for _, y in right] == [y for _, y in left][: len(right)]
+
+
+def test_the_contents_page_is_laid_out_twice_and_shows_the_right_page_numbers(monkeypatch):
+    """The contents' page numbers need their page laid out once more after the pages they point
+    to (`export._toc_in_two_passes`); WeasyPrint 70 on its own laid it out three times, also
+    when an entry points to the page the contents are on (tried: 3 layouts of page 1)."""
+    import io
+
+    import pypdf
+    import weasyprint.layout.page as layout_page
+    from nbformat.v4 import new_markdown_cell, new_notebook
+
+    long_text = "\n\n".join(
+        f"Paragraph {j} of a long section, with enough words to fill lines." for j in range(40)
+    )
+    sections = "".join(f"\n\n## Section {i}\n\n{long_text if i else 'Short.'}" for i in range(4))
+    nb = new_notebook(cells=[new_markdown_cell(f"# A report{sections}")])
+    page, _ = export.render_html(nb, {"lang": "en"}, notebook_dir=str(paths.NOTEBOOKS))
+    made: list[int] = []
+    make_page = layout_page.make_page
+
+    def counted(context, root_box, page_type, resume_at, page_number, *args, **kwargs):
+        made.append(page_number)
+        return make_page(context, root_box, page_type, resume_at, page_number, *args, **kwargs)
+
+    monkeypatch.setattr(layout_page, "make_page", counted)
+    pdf = pypdf.PdfReader(io.BytesIO(export.render_pdf(page, base_url=".")))
+    texts = [p.extract_text() for p in pdf.pages]
+    assert len(texts) >= 4 and made.count(1) == 2, made
+    # A heading is a line of its own; a contents entry is the title, a leader and the number.
+    on_page = {
+        int(line.split()[1]): n
+        for n, text in enumerate(texts, 1)
+        for line in text.splitlines()
+        if re.fullmatch(r"Section \d", line)
+    }
+    contents = re.findall(r"^Section (\d)[ .]+ (\d+)$", texts[0], re.MULTILINE)
+    assert {int(i): int(n) for i, n in contents} == on_page, texts[0]
+    assert on_page[0] == 1 and on_page[3] > on_page[2] > 1, on_page  # on the contents' page too

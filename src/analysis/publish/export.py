@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 import functools
 import html as html_lib
 import io
@@ -704,6 +705,7 @@ def render_pdf(page: str, *, base_url: str) -> bytes:
 
     _subset_with_pinned_harfbuzz()
     _png_data_as_it_is()
+    _toc_in_two_passes()
     with _font_configuration() as font_config, _source_date_epoch():
         # No base URL: the page embeds every resource, and a relative link ("../index.html",
         # "../data/…csv") must stay relative; resolved against a base, it became a file:// URL
@@ -900,6 +902,99 @@ def _png_data_as_it_is() -> None:
         return own(pillow_image)
 
     RasterImage._get_png_data = staticmethod(get_png_data)
+
+
+# The anchor a `target-counter(attr(…), …)` resolved to last (`_toc_in_two_passes`): WeasyPrint
+# resolves the attribute in `TargetCollector.lookup_target` and, right after, names the anchor
+# again from the unresolved token, which gave None.
+_RESOLVED_ANCHOR: list[Any] = [None, None]
+
+
+@functools.cache
+def _toc_in_two_passes() -> None:
+    """Make WeasyPrint lay out the page with the contents twice, not three times.
+
+    The contents' page numbers (`target-counter(attr(href), page)`, `PRINT_CSS`) are known only
+    once the pages they point to are laid out, so that page is laid out again. WeasyPrint 70
+    did it twice more: it filed each entry's missing target counter under the anchor None (it
+    names the anchor from the `attr()` token, not from the attribute it had just resolved), so
+    the anchors' page numbers never reached the entries; the numbers came instead through a
+    list of the entry's own missing counters that `compute_content_list` overwrote with the
+    target's (`missing_counters` is reused as a loop variable), which re-read them one
+    pass late, and once more because the total page count had changed meanwhile. A profile's
+    first page took three layouts (28 ms more than one). And where an entry points to the page
+    it is on, that page was laid out again whenever any of its counters changed (the page
+    count, known after the first pass), though the entry shows only the page number.
+
+    Here the anchor gets its name, an entry's own missing counters stay its own (empty when
+    its content has no `counter()`), and an anchor's news spreads only when a counter that an
+    entry shows has changed; so the entries are re-read when their anchors are laid out and
+    the page is laid out once more. The pages are the same, byte for byte (all PDFs
+    of a build compared); a test counts the layouts and reads the numbers.
+    """
+    from weasyprint.css import targets
+    from weasyprint.urls import get_url_tuple
+
+    name_of = targets.anchor_name_from_token
+    lookup = targets.TargetCollector.lookup_target
+    collect = targets.TargetCollector.collect_missing_counters
+    cache = targets.TargetCollector.cache_target_page_counters
+
+    def anchor_name_from_token(anchor_token: Any) -> Any:
+        if anchor_token is _RESOLVED_ANCHOR[0]:
+            return _RESOLVED_ANCHOR[1]
+        return name_of(anchor_token)
+
+    def lookup_target(self: Any, anchor_token: Any, source_box: Any, *args: Any) -> Any:
+        item = lookup(self, anchor_token, source_box, *args)
+        if anchor_token[0] == "attr()":  # resolved as `lookup_target` resolves it
+            attr_name, kind, fallback = anchor_token[1]
+            value = source_box.element.get(attr_name, fallback)
+            if kind == "string":
+                name = name_of(("string", value))
+            elif kind == "url":
+                name = name_of(("url", get_url_tuple(value, source_box.style.base_url)))
+            else:
+                name = None
+            _RESOLVED_ANCHOR[:] = [anchor_token, name]
+        return item
+
+    def collect_missing_counters(
+        self: Any, parent_box: Any, css_token: str, parse_again: Any, own: Any, targeted: Any
+    ) -> Any:
+        if (
+            css_token == "content"
+            and any(own is missed for missed in targeted.values())
+            and not any(
+                value[0] in ("counter()", "counters()") for value in parent_box.style["content"]
+            )
+        ):
+            own = []  # the target's list, not the entry's: it has no counter() of its own
+        return collect(self, parent_box, css_token, parse_again, own, targeted)
+
+    def cache_target_page_counters(
+        self: Any, anchor_name: Any, counters: Any, index: int, page_maker: Any
+    ) -> Any:
+        item = self.target_lookup_items.get(anchor_name)
+        if not self.collecting and item is not None and item.state == "up-to-date":
+            wanted = {
+                name
+                for entry in self.counter_lookup_items.values()
+                for name in entry.missing_target_counters.get(anchor_name, ())
+            }
+            known = item.cached_page_counter_values
+            if known != counters and all(known.get(n) == counters.get(n) for n in wanted):
+                # Only counters no entry shows changed (the page count, once it is known):
+                # the entries' text is what it was, so their page need not be laid out again.
+                item.page_maker_index = index
+                item.cached_page_counter_values = copy.deepcopy(counters)
+                return None
+        return cache(self, anchor_name, counters, index, page_maker)
+
+    targets.anchor_name_from_token = anchor_name_from_token
+    targets.TargetCollector.lookup_target = lookup_target
+    targets.TargetCollector.collect_missing_counters = collect_missing_counters
+    targets.TargetCollector.cache_target_page_counters = cache_target_page_counters
 
 
 @contextlib.contextmanager
