@@ -202,7 +202,9 @@ def _start_hung_build(tmp_path: Path):
     analysis = Path(sys.executable).with_name("analysis")
     command = [str(analysis), "build", "--reports-file", str(project / "reports.toml")]
     command += ["--only", "hangs", "--jobs", "1", "--reports-dir", str(tmp_path / "out")]
-    env = {**os.environ, "ANALYSIS_TEST_MARKER": marker}
+    # The build's own temporary folder, to see what it leaves there (`_left_in_tmp`).
+    (tmp_path / "tmp").mkdir()
+    env = {**os.environ, "ANALYSIS_TEST_MARKER": marker, "TMPDIR": str(tmp_path / "tmp")}
     with (tmp_path / "build.log").open("wb") as log:
         main = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     started = project / "notebooks" / "started"
@@ -226,6 +228,16 @@ def _stop(main: subprocess.Popen, marker: str) -> None:
     main.wait()
 
 
+def _left_in_tmp(tmp_path: Path, within: float = 10) -> list[str]:
+    """What the build left in its temporary folder (waiting for its last process to go)."""
+    deadline = time.monotonic() + within
+    while True:
+        left = sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / "tmp").rglob("*"))
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
+
+
 def _survivors(marker: str, within: float) -> list:
     deadline = time.monotonic() + within
     while True:
@@ -246,6 +258,7 @@ def test_nothing_of_a_build_survives_a_kill_of_its_main_process(tmp_path) -> Non
         main.wait()
         left = _survivors(marker, within=10)
         assert left == [], [names.get(p.pid, p.pid) for p in left]
+        assert _left_in_tmp(tmp_path) == []
     finally:
         _stop(main, marker)
 
@@ -268,6 +281,9 @@ def test_the_kernels_of_a_killed_worker_die_with_it(tmp_path) -> None:
         output = (tmp_path / "build.log").read_text(encoding="utf-8")
         assert "the worker process died (exit code -9)" in output
         assert _survivors(marker, within=10) == []
+        # Its kernel's figures folder and log, and the notebook's output: the build removes
+        # them (old code: three entries in the temporary folder per killed job).
+        assert _left_in_tmp(tmp_path) == []
     finally:
         _stop(main, marker)
 

@@ -141,11 +141,53 @@ class _JobLog(logging.Handler):
 _PAPERMILL_LOG = _JobLog()
 _RUNNING = threading.local()  # the papermill execution manager of this thread's notebook
 
+# Where papermill writes the executed notebook: this process's memory (`_KeptOutput`).
+OUTPUT_SCHEME = "analysis-output:"
+
+
+class _KeptOutput:
+    """papermill's I/O handler for `OUTPUT_SCHEME`: the notebook it writes is kept in memory,
+    by thread, for the build to read back (`kept_output`) as it read the file before.
+
+    papermill writes the executed notebook (as JSON) when it starts, when it ends and when a
+    cell raised, then the build read it back. It went to a file in a temporary folder of its
+    own, and a worker killed during a job (`kill -9`, or the build's main process killed) left
+    that folder behind: one in /tmp for each such job, never removed. The JSON is the same, so
+    is the notebook read from it; only the folder and the file are gone.
+    """
+
+    @staticmethod
+    def write(buf: str, path: str) -> None:
+        _RUNNING.output = buf
+
+    @staticmethod
+    def read(path: str) -> str:
+        raise OSError(f"{path}: papermill reads no notebook from the build's output scheme")
+
+    @staticmethod
+    def listdir(path: str) -> list[str]:
+        raise OSError(f"{path}: not a folder")
+
+    @staticmethod
+    def pretty_path(path: str) -> str:
+        return path
+
+
+def kept_output() -> Any:
+    """The notebook papermill wrote last in this thread (`_KeptOutput`), read as a file is."""
+    import nbformat
+
+    buf = getattr(_RUNNING, "output", None)
+    if buf is None:
+        raise RuntimeError("papermill wrote no notebook")
+    return nbformat.reads(buf, as_version=4)
+
 
 def _import_libraries() -> None:
     import papermill  # noqa: F401
     import papermill.translators as translators
     from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.iorw import papermill_io
 
     translators.papermill_translators.register("python", readable_translator())
 
@@ -163,6 +205,7 @@ def _import_libraries() -> None:
             return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
 
     papermill_engines.register(ENGINE, KeepingEngine)
+    papermill_io.register(OUTPUT_SCHEME, _KeptOutput)
     # Parameters are validated before any kernel starts; papermill's own guess (it cannot read
     # `Literal[...]` annotations) would only add false warnings.
     logger = logging.getLogger("papermill")
@@ -727,46 +770,43 @@ def execute(
         except Exception as exc:
             raise KernelStartError(f"{type(exc).__name__}: {exc}") from exc
         timings["kernel_wait"] = time.perf_counter() - started
-        import nbformat
         import papermill
         from papermill.exceptions import PapermillExecutionError
 
-        with tempfile.TemporaryDirectory(prefix="analysis-build-") as tmp:
-            out = Path(tmp) / "executed.ipynb"
-            ok, error = True, ""
-            started = time.perf_counter()
-            _RUNNING.manager = None
-            try:
-                papermill.execute_notebook(
-                    task.notebook,
-                    str(out),
-                    parameters=task.params or None,
-                    engine_name=ENGINE,
-                    kernel_name=task.kernel,
-                    language="python",
-                    progress_bar=False,
-                    request_save_on_cell_execute=False,
-                    km=kernel.km,
-                    record_timing=False,
-                    shutdown_kernel="immediate",
-                    start_timeout=STARTUP_TIMEOUT,
-                    execution_timeout=task.cell_timeout,
-                )
-                nb = nbformat.read(str(out), as_version=4)
-            except PapermillExecutionError:
-                ok = False
-                nb = nbformat.read(str(out), as_version=4)
-                error = _error_summary(nb)
-            except Exception as exc:
-                manager, _RUNNING.manager = _RUNNING.manager, None
-                index = None if manager is None else _running_cell(manager.nb)
-                if index is None:  # no cell started: the kernel did not come up
-                    raise KernelStartError(f"{type(exc).__name__}: {exc}") from exc
-                ok, nb = False, manager.nb
-                error = _stopped(nb, index, exc, task.cell_timeout)
-            finally:
-                _RUNNING.manager = None
-            timings["run"] = time.perf_counter() - started
+        ok, error = True, ""
+        started = time.perf_counter()
+        _RUNNING.manager = _RUNNING.output = None
+        try:
+            papermill.execute_notebook(
+                task.notebook,
+                f"{OUTPUT_SCHEME}executed.ipynb",
+                parameters=task.params or None,
+                engine_name=ENGINE,
+                kernel_name=task.kernel,
+                language="python",
+                progress_bar=False,
+                request_save_on_cell_execute=False,
+                km=kernel.km,
+                record_timing=False,
+                shutdown_kernel="immediate",
+                start_timeout=STARTUP_TIMEOUT,
+                execution_timeout=task.cell_timeout,
+            )
+            nb = kept_output()
+        except PapermillExecutionError:
+            ok = False
+            nb = kept_output()
+            error = _error_summary(nb)
+        except Exception as exc:
+            manager, _RUNNING.manager = _RUNNING.manager, None
+            index = None if manager is None else _running_cell(manager.nb)
+            if index is None:  # no cell started: the kernel did not come up
+                raise KernelStartError(f"{type(exc).__name__}: {exc}") from exc
+            ok, nb = False, manager.nb
+            error = _stopped(nb, index, exc, task.cell_timeout)
+        finally:
+            _RUNNING.manager = _RUNNING.output = None
+        timings["run"] = time.perf_counter() - started
         if task.mode == "report":
             figures = kernel.saved_figures()
     finally:

@@ -19,10 +19,13 @@ notebooks and data are read there); the outputs travel back to this process as b
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import queue
+import shutil
 import signal
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -98,8 +101,11 @@ def _worker_main(
     parent: int = 0,
     channels: dict[str, tuple[int, int]] | None = None,
     others: Sequence[int] = (),
+    scratch: str = "",
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the engine decides what Ctrl-C means
+    if scratch:  # this worker's temporary files (its kernels' folders and logs) go there
+        tempfile.tempdir = scratch
     signal.signal(signal.SIGTERM, _sigterm_handler(results))
     if parent:
         # SIGTERM when the main process dies, as if the engine had terminated the worker.
@@ -136,6 +142,11 @@ def _worker_main(
             rt.reap()  # the finished job's kernel, once its result is on its way
     finally:
         rt.close()
+        if scratch and parent and os.getppid() != parent:
+            # The build's main process died, and with it what would remove the folder: the
+            # last worker out removes it, once it is empty.
+            with contextlib.suppress(OSError):
+                os.rmdir(scratch)
 
 
 class LocalExecutor:
@@ -146,6 +157,24 @@ class LocalExecutor:
         self.warm_imports = tuple(warm_imports)
         self._procs: list[multiprocessing.process.BaseProcess] = []
         self._shared: dict[str, Any] = {}  # kernel name -> zygote.SharedZygote
+        self._scratch = ""  # the workers' temporary folder (`_new_scratch`)
+
+    def _new_scratch(self) -> str:
+        """A temporary folder for the workers' temporary files, removed by this process once
+        they have ended (`_join`, `terminate`), also after a worker was killed.
+
+        A worker killed with SIGKILL (or by the OOM killer) cannot clean up after itself: its
+        kernels' figures folders and logs (`execute.Kernel`), made in the system's temporary
+        folder, stayed there, three entries per killed job. Made here, they go with the build.
+        """
+        self._remove_scratch()
+        self._scratch = tempfile.mkdtemp(prefix="analysis-build-")
+        return self._scratch
+
+    def _remove_scratch(self) -> None:
+        if self._scratch:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = ""
 
     def _context(self) -> multiprocessing.context.BaseContext:
         # fork is the cheapest start, and safe while this process runs a single thread.
@@ -169,6 +198,7 @@ class LocalExecutor:
         task_queue: multiprocessing.Queue = ctx.Queue()
         result_queue: multiprocessing.Queue = ctx.Queue()
         every = [fd for zygote in self._shared.values() for fd in zygote.all_fds()]
+        scratch = self._new_scratch()
         self._procs = []
         for i in range(count):
             channels = {kernel: zygote.ends(i) for kernel, zygote in self._shared.items()}
@@ -178,7 +208,7 @@ class LocalExecutor:
                 ctx.Process(
                     target=_worker_main,
                     args=(task_queue, result_queue, self.warm_imports, kernels, os.getpid()),
-                    kwargs={"channels": channels, "others": others},
+                    kwargs={"channels": channels, "others": others, "scratch": scratch},
                     name=f"analysis-build-{i}",
                     daemon=True,
                 )
@@ -259,6 +289,7 @@ class LocalExecutor:
                 proc.join()
         self._procs = []
         self._close_shared()
+        self._remove_scratch()
 
     def _close_shared(self) -> None:
         for zygote in self._shared.values():
@@ -277,6 +308,7 @@ class LocalExecutor:
                 proc.join()
         self._procs = []
         self._close_shared()
+        self._remove_scratch()
 
 
 class WarmExecutor(LocalExecutor):
@@ -306,10 +338,12 @@ class WarmExecutor(LocalExecutor):
         ctx = self._context()
         tasks: multiprocessing.Queue = ctx.Queue()
         results: multiprocessing.Queue = ctx.Queue()
+        scratch = self._new_scratch()
         self._procs = [
             ctx.Process(
                 target=_worker_main,
                 args=(tasks, results, self.warm_imports, self.kernels, os.getpid()),
+                kwargs={"scratch": scratch},
                 name=f"analysis-preview-{i}",
                 daemon=True,
             )
