@@ -258,6 +258,7 @@ def test_the_build_loads_the_workers_libraries_once_and_can_still_fork() -> None
 
 
 _MAP_AFTER_IDLE = """
+import io
 import json
 import matplotlib.pyplot as plt
 from analysis.paths import ROOT
@@ -275,34 +276,49 @@ def counted(name, own):
     return call
 for name in ("_wrap_measured", "_line_box_measured"):
     setattr(style, name, counted(name, getattr(style, name)))
-found = {}
-for province in ("江苏", "西藏"):  # one on the winners map, one on the terms map
+found, layouts = {}, {}
+def draw(province, lang):
+    display.setup_notebook(lang)
+    before = len(style._LAYOUTS)
+    fig = charts.province_locator(views.winners_by_province(), province, lang, save=False)
+    fig.savefig(io.BytesIO(), format="png")  # as a profile saves it
+    plt.close(fig)
+    return fig.get_supxlabel(), len(style._LAYOUTS) - before
+for province in ("江苏", "西藏", "广东"):  # on the winners map, the terms map; one not warmed
     for lang in ("zh", "en"):
-        display.setup_notebook(lang)
-        fig = charts.province_locator(views.winners_by_province(), province, lang, save=False)
-        found[f"{province} {lang}"] = fig.get_supxlabel()
-        plt.close(fig)
+        found[f"{province} {lang}"], layouts[f"{province} {lang}"] = draw(province, lang)
 in_kernel = len(measured)
-style._MEASURED.clear()  # measured afresh: the same lines
-for province in ("江苏", "西藏"):
+afresh = {}
+for province in ("江苏", "西藏", "广东"):
     for lang in ("zh", "en"):
-        display.setup_notebook(lang)
-        fig = charts.province_locator(views.winners_by_province(), province, lang, save=False)
-        found[f"{province} {lang}"] = found[f"{province} {lang}"] == fig.get_supxlabel()
-        plt.close(fig)
-print(json.dumps({"in_kernel": in_kernel, "afresh": len(measured) - in_kernel, "same": found}))
+        style._MEASURED.clear()  # measured afresh: the same lines
+        style._LAYOUTS.clear()
+        caption, afresh[f"{province} {lang}"] = draw(province, lang)
+        found[f"{province} {lang}"] = found[f"{province} {lang}"] == caption
+print(json.dumps({"in_kernel": in_kernel, "afresh": len(measured) - in_kernel, "same": found,
+                  "layouts": layouts, "layouts_afresh": afresh}))
 """
 
 
 def test_a_profiles_map_measures_no_text_the_template_process_measured() -> None:
     """The template's idle warm-up wraps the source lines of the two maps of a profile in both
-    languages and measures the line boxes of both font stacks (`charts.warm_map_captions`):
-    a kernel forked after it measures none of them again (they are remembered under their text
-    and the font rcParams, `style._MEASURED`), and the lines are those measured afresh."""
+    languages, measures the line boxes of both font stacks and lays out both maps
+    (`charts.warm_maps`): a kernel forked after it measures none of those lines again (they
+    are remembered under their text and the font rcParams, `style._MEASURED`), lays out no
+    text of a warmed map again, and few of another province's (`style._LAYOUTS`); the lines
+    are those measured afresh."""
     found = _run_fresh(_MAP_AFTER_IDLE)
-    assert found["same"] == dict.fromkeys(("江苏 zh", "江苏 en", "西藏 zh", "西藏 en"), True)
+    maps = [f"{p} {lang}" for p in ("江苏", "西藏", "广东") for lang in ("zh", "en")]
+    assert found["same"] == dict.fromkeys(maps, True)
     assert found["in_kernel"] == 0
     assert found["afresh"] > 0  # what is counted is what a fresh process measures
+    warmed, afresh = found["layouts"], found["layouts_afresh"]
+    assert all(afresh[m] >= 20 for m in maps), afresh  # what a fresh process lays out
+    assert [warmed[f"{p} {lang}"] for p in ("江苏", "西藏") for lang in ("zh", "en")] == [0] * 4
+    assert all(warmed[f"广东 {lang}"] <= afresh[f"广东 {lang}"] // 4 for lang in ("zh", "en")), (
+        warmed,
+        afresh,
+    )
 
 
 _PRELOAD_FAILING = """

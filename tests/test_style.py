@@ -555,3 +555,50 @@ def test_a_tight_bounding_box_asked_for_in_the_rcparams_still_saves(tmp_path):
     tight = Image.open(path)  # the box of what is drawn, padded: not the figure's canvas
     assert tight.format == "PNG" and tight.size != whole.size
     plt.close(fig)
+
+
+def test_a_text_is_laid_out_once_and_every_change_that_matters_lays_it_out_again(monkeypatch):
+    """`style._remember_text_layouts`: matplotlib's own layout, once per distinct text."""
+    import matplotlib.text as mtext
+
+    style.use_style("en")
+    own = mtext.Text._get_layout.remembered  # matplotlib's
+    layouts: list[str] = []
+
+    def counted(self, renderer):
+        layouts.append(self.get_text())
+        return own(self, renderer)
+
+    monkeypatch.setattr(style, "_LAYOUTS", {})
+    monkeypatch.setattr(mtext.Text, "_get_layout", counted)
+    style._remember_text_layouts()  # over the counting one
+    fig, ax = plt.subplots(figsize=(3, 2), dpi=200)
+    label = ax.text(0.2, 0.5, "Jiangsu 江苏\n12 clusters", fontsize=7, ha="center")
+    renderer = fig.canvas.get_renderer()
+    first = label.get_window_extent(renderer).get_points()
+    assert (label.get_window_extent(renderer).get_points() == first).all()
+    label._get_layout(renderer)[0].x0 += 100  # a caller's copy: what is kept does not move
+    assert (label.get_window_extent(renderer).get_points() == first).all()
+    assert layouts == ["Jiangsu 江苏\n12 clusters"]
+    # Everything the layout depends on gives a new one, equal to matplotlib's own.
+    changes = [
+        lambda: label.set_fontsize(8),
+        lambda: label.set_rotation(30),
+        lambda: label.set_ha("right"),
+        lambda: label.set_linespacing(1.5),
+        lambda: label.set_fontweight("bold"),
+        lambda: label.set_text("Jiangsu"),
+        lambda: matplotlib.rcParams.update({"text.hinting": "none"}),
+        lambda: matplotlib.rcParams.update({"font.family": ["DejaVu Sans"]}),
+        lambda: fig.set_dpi(100),
+    ]
+    with matplotlib.rc_context():
+        for n, change in enumerate(changes, 2):
+            change()
+            renderer = fig.canvas.get_renderer()
+            kept = mtext.Text._get_layout(label, renderer)
+            assert len(layouts) == n, (n, layouts)
+            mine = own(label, renderer)
+            assert (kept[0].get_points() == mine[0].get_points()).all()
+            assert kept[1:] == (mine[1], mine[2])
+    plt.close(fig)
