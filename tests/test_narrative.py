@@ -236,3 +236,32 @@ def test_table_html_has_caption_source_and_aligned_numbers():
     markup = mk.table_html(frame, caption="表", source="来源：x", number_columns=("数量",))
     assert "<caption>表</caption>" in markup and 'class="num">8<' in markup
     assert "来源：x" in markup
+
+
+def test_templates_are_compiled_once_and_an_edited_one_afresh(monkeypatch):
+    """`render._compiled`: after the template process's warm-up (`warm_templates`) a report
+    renders without compiling a template; a source edited in between is compiled, and
+    renders what it now says."""
+    compiled: list[str] = []
+    env = rn._environment()
+    own = env.from_string
+
+    def counted(source, *args, **kwargs):
+        compiled.append(source)
+        return own(source, *args, **kwargs)
+
+    monkeypatch.setattr(rn, "_COMPILED", {})
+    monkeypatch.setattr(env, "from_string", counted)
+    rn.warm_templates()
+    warmed = len(compiled)
+    assert warmed >= 40  # every template of both words files
+    context = contexts.cluster_context()
+    before = rn.render("cluster_policy.summary.text", "en", **context).text
+    assert rn.render_inline("province_profile.title", "zh", name="江苏").startswith("江苏：")
+    assert len(compiled) == warmed, compiled[warmed:]
+    summary = lg.check_lang("en").words["cluster_policy"]["summary"]
+    edited = summary["text"] + "\n\nEdited: {{ labels | length > 0 }}."
+    monkeypatch.setitem(summary, "text", edited)
+    after = rn.render("cluster_policy.summary.text", "en", **context).text
+    assert compiled[warmed:] == [edited]
+    assert "Edited: True." in after and "Edited" not in before

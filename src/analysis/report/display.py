@@ -29,6 +29,7 @@ WARM_IMPORTS = (
     "cn2an",
     "analysis.provinces",
     "analysis.report.style",
+    "analysis.report.render",  # its IDLE_CALLS compile the words files' templates
     "analysis.facts.glossary",
     "analysis.facts.api",
 )
