@@ -149,8 +149,9 @@ class _KeptOutput:
     """papermill's I/O handler for `OUTPUT_SCHEME`: the notebook it writes is kept in memory,
     by thread, for the build to read back (`kept_output`) as it read the file before.
 
-    papermill writes the executed notebook (as JSON) when it starts, when it ends and when a
-    cell raised, then the build read it back. It went to a file in a temporary folder of its
+    papermill writes the executed notebook (as JSON) once, when it ends (with the failing cell
+    marked, when one raised: the build saves no notebook along the way), and the build read it
+    back. It went to a file in a temporary folder of its
     own, and a worker killed during a job (`kill -9`, or the build's main process killed) left
     that folder behind: one in /tmp for each such job, never removed. The JSON is the same, so
     is the notebook read from it; only the folder and the file are gone.
